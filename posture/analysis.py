@@ -1,0 +1,454 @@
+"""One entry point for a whole analysis: :func:`analyze` (used by the CLI, the app and the tests).
+
+Pipeline: decode (``imaging``) -> find the client (one model pass on the working copy) -> refine the
+landmarks on a canonical crop of the client with test-time augmentation (mirror, crop margin, small
+rotations; the consensus is the per-coordinate median) -> assign anatomical sides from the declared
+view -> camera roll and scale (``calibration``) -> measurements with ± (``metrics``).
+
+Every coordinate in the result is in pixels of the full-size oriented photo, y down.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import cv2
+import numpy as np
+
+from posture import calibration
+from posture.errors import MultiplePeopleError, NoPersonError
+from posture.face import find_faces, head_box
+from posture.imaging import Photo
+from posture.metrics import MeasureContext, Measurement, landmark_key, measure_all
+from posture.pose import MIRROR_PERMUTATION, PoseModel, RawPose, shared_model
+from posture.pose import Landmark as L
+from posture.sides import FACE_LANDMARKS, View, assign_sides
+
+SCHEMA = "posture.analysis/1"
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    """One model pass on the canonical crop: mirrored or not, crop margin, rotation (deg, clockwise
+    on screen)."""
+
+    mirror: bool = False
+    margin: float = 0.25
+    rotate_deg: float = 0.0
+
+
+DEFAULT_AUGMENTATIONS: tuple[Augmentation, ...] = (
+    Augmentation(False, 0.25, 0.0),
+    Augmentation(True, 0.25, 0.0),
+    Augmentation(False, 0.15, 0.0),
+    Augmentation(True, 0.40, 0.0),
+    Augmentation(False, 0.25, 4.0),
+    Augmentation(True, 0.25, -4.0),
+    Augmentation(False, 0.40, -4.0),
+    Augmentation(True, 0.15, 4.0),
+)
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """Every tunable number of an analysis, in one place."""
+
+    # Client's standing height; gives centimetres. None keeps % of shoulder width.
+    stature_cm: float | None = None
+    # A known camera roll (deg, clockwise on screen) overrides the automatic estimate.
+    camera_roll_deg: float | None = None
+    # Estimate the camera roll from the scene's verticals (doors, wall corners).
+    auto_level: bool = True
+    # Refine on a canonical crop with test-time augmentation (False = one model pass, fast path).
+    refine: bool = True
+    augmentations: tuple[Augmentation, ...] = DEFAULT_AUGMENTATIONS
+    # Crop height in pixels given to the model: the model reads a 256 px region of the person, so
+    # 640 px leaves its person detector enough detail while making the result independent of the
+    # photo's own resolution.
+    canonical_height: int = 640
+    # Landmarks below this visibility are not trusted for a measurement.
+    min_visibility: float = 0.5
+    # Landmark placement noise floor as a fraction of torso length (shoulder to hip midpoints).
+    # Refined: the residual error after augmentation; single pass: one pass's placement jitter.
+    # Both calibrated by benchmarks/accuracy.py (coverage of the stated 95% interval >= 0.9).
+    noise_fraction_refined: float = 0.006
+    noise_fraction_single: float = 0.015
+    # A second person whose box is at least this fraction of the client's makes the photo ambiguous.
+    ambiguous_area_ratio: float = 0.55
+    model_path: str | None = None
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The result of :func:`analyze`. ``to_dict()`` is the CLI's JSON (schema ``posture.analysis/1``)."""
+
+    image: Mapping[str, Any]
+    view: View
+    landmarks: np.ndarray = field(repr=False)  # anatomical (33, 4), full-size pixels
+    passes: np.ndarray = field(repr=False)  # anatomical (P, 33, 4)
+    measurements: Mapping[str, Measurement]
+    warnings: tuple[str, ...]
+    context: MeasureContext
+    level: Mapping[str, Any]
+    scale: Mapping[str, Any] | None
+    method: Mapping[str, Any]
+    manual: frozenset[str] = frozenset()
+    mask: np.ndarray | None = field(repr=False, default=None)  # working-copy resolution
+    findings: tuple[Any, ...] = ()
+
+    def point(self, lm: L) -> tuple[float, float]:
+        return float(self.landmarks[lm, 0]), float(self.landmarks[lm, 1])
+
+    def point_xy(self, name: str) -> tuple[float, float]:
+        """Full-size pixel position of an anatomical landmark by name ('left_shoulder')."""
+        return self.point(L[name.upper()])
+
+    def to_dict(self) -> dict[str, Any]:
+        lms = {}
+        for lm in L:
+            x, y, vis, _pres = self.landmarks[lm]
+            key = landmark_key(lm)
+            entry: dict[str, Any] = {"x": round(float(x), 1), "y": round(float(y), 1),
+                                     "visibility": round(float(vis), 3)}
+            if key in self.manual:
+                entry["manual"] = True
+            lms[key] = entry
+        out: dict[str, Any] = {
+            "schema": SCHEMA,
+            "image": dict(self.image),
+            "view": self.view.value,
+            "landmarks": lms,
+            "measurements": {k: m.to_dict() for k, m in self.measurements.items()},
+            "level": dict(self.level),
+            "scale": dict(self.scale) if self.scale else None,
+            "method": dict(self.method),
+            "warnings": list(self.warnings),
+        }
+        if self.findings:
+            out["findings"] = [f.to_dict() for f in self.findings]
+        return out
+
+
+def analyze(
+    photo: Photo,
+    view: str | View = View.ANTERIOR,
+    options: AnalysisOptions | None = None,
+    model: PoseModel | None = None,
+) -> Analysis:
+    """Analyse one standing photo. Raises a :class:`~posture.errors.PostureError` for anything the
+    user must fix (no person, several people, ...); measurement-level problems become
+    "unavailable" measurements and warnings instead."""
+    opts = options or AnalysisOptions()
+    v = View.parse(view)
+    net = model or shared_model(opts.model_path)
+    warnings: list[str] = list(photo.notes)
+    rgb = photo.rgb
+    wh, ww = rgb.shape[:2]
+
+    candidates = net.detect(rgb)
+    primary = _choose_client(candidates, ww, wh, opts, warnings)
+
+    if opts.refine:
+        passes_work = _refine(net, rgb, primary, opts)
+        if len(passes_work) < 2:
+            warnings.append("Refinement passes failed; the landmarks come from a single model pass.")
+            passes_work = [primary.points]
+    else:
+        passes_work = [primary.points]
+    # each pass gets the client's sides from the declared view on its own, so that a pass whose
+    # labels came out reversed cannot pull the median toward the other side
+    inv = 1.0 / photo.scale  # working-copy pixels -> full-size pixels
+    anat_passes = np.stack([assign_sides(p, v).points for p in passes_work])
+    anat_passes[:, :, :2] *= inv
+    anat = np.median(anat_passes, axis=0)
+    first = assign_sides(primary.points, v)
+    _view_warnings(photo.rgb, primary.points, first.agreement, v, opts, warnings)
+
+    level = _level(photo, primary.mask, opts, warnings)
+    scale = _scale(photo, primary.mask, anat, opts, warnings)
+    torso = _torso_length(anat)
+    frac = opts.noise_fraction_refined if len(passes_work) > 1 else opts.noise_fraction_single
+    ctx = MeasureContext(
+        toward_left=v.toward_left,
+        width=photo.width,
+        height=photo.height,
+        roll_deg=float(level["roll_deg"]),
+        roll_sd_deg=float(level.get("roll_sd_deg") or 0.0),
+        cm_per_px=None if scale is None else float(scale["cm_per_px"]),
+        scale_rel_sd=0.0 if scale is None else float(scale["relative_sd"]),
+        sigma_px=max(frac * torso, 0.5 * inv),
+        min_visibility=opts.min_visibility,
+    )
+    measurements = measure_all(anat, anat_passes, ctx)
+    for m in measurements.values():
+        if not m.available and m.reason:
+            warnings.append(f"{m.label} unavailable: {m.reason}.")
+    method = {
+        "passes": len(passes_work),
+        "refined": len(passes_work) > 1,
+        "working_size": [int(ww), int(wh)],
+        "landmark_sigma_px": round(ctx.sigma_px, 2),
+        "model": net.path.name,
+    }
+    return Analysis(
+        image=photo.image_info(),
+        view=v,
+        landmarks=anat,
+        passes=anat_passes,
+        measurements=measurements,
+        warnings=tuple(dict.fromkeys(warnings)),
+        context=ctx,
+        level=level,
+        scale=scale,
+        method=method,
+        mask=primary.mask,
+    )
+
+
+def correct_landmarks(
+    analysis: Analysis, corrections: Mapping[str, tuple[float, float]]
+) -> Analysis:
+    """Return a new analysis with landmarks moved by hand (anatomical names, full-size pixels).
+
+    Only the measurements are recomputed (no model pass): a corrected point is marked manual, its
+    visibility set to 1, and its placement noise becomes the click precision.
+    """
+    if not corrections:
+        return analysis
+    pts = analysis.landmarks.copy()
+    passes = analysis.passes.copy()
+    names = {landmark_key(lm): lm for lm in L}
+    manual = set(analysis.manual)
+    for name, (x, y) in corrections.items():
+        lm = names.get(name)
+        if lm is None:
+            raise KeyError(f"unknown landmark {name!r}")
+        pts[lm] = (float(x), float(y), 1.0, 1.0)
+        passes[:, lm] = (float(x), float(y), 1.0, 1.0)
+        manual.add(name)
+    ctx = replace(analysis.context, manual=frozenset(manual))
+    measurements = measure_all(pts, passes, ctx)
+    return replace(
+        analysis,
+        landmarks=pts,
+        passes=passes,
+        measurements=measurements,
+        context=ctx,
+        manual=frozenset(manual),
+        findings=(),
+    )
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+def _bbox_area(b: tuple[float, float, float, float]) -> float:
+    return max(b[2] - b[0], 1.0) * max(b[3] - b[1], 1.0)
+
+
+def _iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    return inter / (_bbox_area(a) + _bbox_area(b) - inter)
+
+
+def _choose_client(
+    candidates: list[RawPose], w: int, h: int, opts: AnalysisOptions, warnings: list[str]
+) -> RawPose:
+    if not candidates:
+        raise NoPersonError("No person was found in the photo.")
+    people: list[RawPose] = []
+    for c in candidates:  # the model may report one person twice
+        if all(_iou(c.bbox(), p.bbox()) < 0.5 for p in people):
+            people.append(c)
+
+    def score(p: RawPose) -> float:
+        x0, y0, x1, y1 = p.bbox()
+        cx, cy = (x0 + x1) / 2 / w - 0.5, (y0 + y1) / 2 / h - 0.5
+        return _bbox_area(p.bbox()) * (1.0 - min(math.hypot(cx, cy), 0.7))
+
+    people.sort(key=score, reverse=True)
+    client = people[0]
+    if len(people) > 1:
+        ratio = _bbox_area(people[1].bbox()) / _bbox_area(client.bbox())
+        if ratio >= opts.ambiguous_area_ratio:
+            raise MultiplePeopleError(
+                f"{len(people)} people of similar size are in the photo, so it is not clear who "
+                "the client is."
+            )
+        warnings.append(
+            f"{len(people) - 1} other person(s) detected in the background; the largest, most "
+            "central person was analysed."
+        )
+    return client
+
+
+def _crop_transform(
+    bbox: tuple[float, float, float, float], aug: Augmentation, out_h: int
+) -> tuple[np.ndarray, tuple[int, int]]:
+    """Affine map (2x3) from working-copy pixels to the augmented canonical crop, and its size."""
+    x0, y0, x1, y1 = bbox
+    bh = max(y1 - y0, 1.0)
+    bw = max(x1 - x0, 1.0)
+    side_h = bh * (1.0 + 2.0 * aug.margin)
+    side_w = max(bw + 2.0 * aug.margin * bh, side_h * 0.5)
+    s = out_h / side_h
+    out_w = round(side_w * s)
+    cx, cy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
+    # translate centre to origin, scale, rotate clockwise on screen, mirror, move to crop centre
+    r = math.radians(aug.rotate_deg)
+    c, sn = math.cos(r), math.sin(r)
+    rot = np.array([[c, -sn], [sn, c]])  # y-down: this turns content clockwise on screen
+    a = rot * s
+    if aug.mirror:
+        a = np.array([[-1.0, 0.0], [0.0, 1.0]]) @ a
+    t = np.array([out_w / 2.0, out_h / 2.0]) - a @ np.array([cx, cy])
+    return np.hstack([a, t[:, None]]), (out_w, out_h)
+
+
+def _refine(
+    net: PoseModel, rgb: np.ndarray, primary: RawPose, opts: AnalysisOptions
+) -> list[np.ndarray]:
+    """Run the augmented passes; return landmark sets mapped back to working-copy pixels with the
+    model's labels made consistent (mirrored passes have their left/right rows swapped back)."""
+    bbox = primary.bbox()
+    results: list[np.ndarray] = []
+    for aug in opts.augmentations:
+        m, (ow, oh) = _crop_transform(bbox, aug, opts.canonical_height)
+        s = float(np.hypot(m[0, 0], m[1, 0]))
+        src = rgb
+        m_src = m
+        if s < 0.7:  # shrink with area averaging first, then a mild warp (avoids aliasing)
+            src = cv2.resize(rgb, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+            m_src = m.copy()
+            m_src[:, :2] = m[:, :2] / s
+        crop = cv2.warpAffine(
+            src, m_src, (ow, oh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+            borderValue=(127, 127, 127),
+        )
+        found = net.detect(crop)
+        if not found:
+            continue
+        inv = cv2.invertAffineTransform(m)
+        mapped = []
+        for pose in found:
+            pts = pose.points.copy()
+            xy = np.hstack([pts[:, :2], np.ones((len(pts), 1))]) @ inv.T
+            pts[:, :2] = xy
+            if aug.mirror:
+                pts = pts[MIRROR_PERMUTATION]
+            mapped.append(pts)
+        best = max(mapped, key=lambda p: _iou(RawPose(p).bbox(), bbox))
+        if _iou(RawPose(best).bbox(), bbox) >= 0.3:
+            results.append(best)
+    return results
+
+
+def _torso_length(anat: np.ndarray) -> float:
+    sh = (anat[L.LEFT_SHOULDER, :2] + anat[L.RIGHT_SHOULDER, :2]) / 2
+    hp = (anat[L.LEFT_HIP, :2] + anat[L.RIGHT_HIP, :2]) / 2
+    return float(np.hypot(*(sh - hp)))
+
+
+def _view_warnings(
+    rgb: np.ndarray,
+    model_pts: np.ndarray,
+    agreement: float,
+    view: View,
+    opts: AnalysisOptions,
+    warnings: list[str],
+) -> None:
+    """Check the declared view against a face detector and the model's own left/right reading.
+
+    ``model_pts`` are working-copy pixels with the model's labels; ``agreement`` < 0 means the
+    model's labels read the photo the other way round."""
+    sw = float(np.hypot(*(model_pts[L.LEFT_SHOULDER, :2] - model_pts[L.RIGHT_SHOULDER, :2])))
+    judgeable, face = find_faces(rgb, head_box(model_pts[list(FACE_LANDMARKS), :2], sw))
+    if view is View.POSTERIOR and face:
+        warnings.append(
+            "A face is visible, but the photo was declared a posterior (back) view: check the view, "
+            "or left and right will be swapped."
+        )
+    elif view is View.ANTERIOR and judgeable and not face and agreement < 0:
+        warnings.append(
+            "No face is visible and the body reads as seen from behind, but the photo was declared "
+            "an anterior (front) view: if this is a back view, choose posterior, or left and right "
+            "will be swapped."
+        )
+    elif agreement < 0 and view is View.POSTERIOR:
+        warnings.append(
+            "The pose model read this photo as a front view while it was declared posterior; sides "
+            "were assigned from the declared view. Check that the view is right."
+        )
+
+
+def _level(
+    photo: Photo, mask: np.ndarray | None, opts: AnalysisOptions, warnings: list[str]
+) -> dict[str, Any]:
+    if opts.camera_roll_deg is not None:
+        return {
+            "roll_deg": float(opts.camera_roll_deg),
+            "roll_sd_deg": 0.0,
+            "reference": "manual",
+            "description": f"camera roll set by hand to {opts.camera_roll_deg:+.1f}°",
+        }
+    if opts.auto_level:
+        est = calibration.estimate_roll(photo.rgb, mask)
+        if est.confident and est.roll_deg is not None:
+            return {
+                "roll_deg": float(est.roll_deg),
+                "roll_sd_deg": float(est.roll_sd_deg or 0.0),
+                "reference": "scene verticals",
+                "confidence": round(float(est.confidence), 2),
+                "description": (
+                    f"measured against true vertical from {est.n_lines} scene lines "
+                    f"(camera roll {est.roll_deg:+.1f}°)"
+                ),
+            }
+    return {
+        "roll_deg": 0.0,
+        "roll_sd_deg": 0.0,
+        "reference": "photo edges",
+        "description": "no level reference found: measured against the photo's edges",
+    }
+
+
+def _scale(
+    photo: Photo,
+    mask: np.ndarray | None,
+    anat: np.ndarray,
+    opts: AnalysisOptions,
+    warnings: list[str],
+) -> dict[str, Any] | None:
+    if opts.stature_cm is None:
+        return None
+    s = photo.scale
+    heels = [anat[lm] for lm in (L.LEFT_HEEL, L.RIGHT_HEEL, L.LEFT_ANKLE, L.RIGHT_ANKLE)]
+    if min(p[2] for p in heels[:2]) < opts.min_visibility or max(p[1] for p in heels) > photo.height:
+        warnings.append("The feet are not clearly visible, so centimetres could not be derived.")
+        return None
+    heel_y = float(max(anat[L.LEFT_HEEL, 1], anat[L.RIGHT_HEEL, 1])) * s
+    eye_y = float(min(anat[L.LEFT_EYE, 1], anat[L.RIGHT_EYE, 1]))
+    mouth_y = float(max(anat[L.MOUTH_LEFT, 1], anat[L.MOUTH_RIGHT, 1]))
+    # head top is roughly 2.3 eye-to-mouth distances above the eyes (adult head proportions)
+    fallback = (eye_y - 2.3 * max(mouth_y - eye_y, 1.0)) * s
+    try:
+        est = calibration.scale_from_stature(
+            mask, heel_y, fallback, float(opts.stature_cm), photo.rgb.shape[0]
+        )
+    except ValueError as exc:
+        from posture.errors import InvalidOptionError
+
+        raise InvalidOptionError(str(exc), "Give the client's height in cm (50-250).") from None
+    cm_per_px = est.cm_per_px * s  # working px -> full-size px
+    return {
+        "cm_per_px": cm_per_px,
+        "stature_cm": float(opts.stature_cm),
+        "pixel_height": est.pixel_height / s,
+        "relative_sd": est.relative_uncertainty / 1.96,
+        "method": est.method,
+    }

@@ -1,0 +1,75 @@
+"""Every user-facing failure of posture is a :class:`PostureError`.
+
+Each error carries a ``message`` that names the problem and a ``hint`` that says what to do about it.
+The CLI prints ``str(error)`` on one line and exits with status 2; the app shows it with ``st.error``.
+"""
+
+from __future__ import annotations
+
+
+class PostureError(Exception):
+    """Base class: a problem the user can understand and act on."""
+
+    code = "error"
+    default_hint = "Check the input and try again."
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint or self.default_hint
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.hint}".strip()
+
+
+class ImageError(PostureError):
+    """The file could not be turned into a photo."""
+
+    code = "bad_image"
+    default_hint = "Upload a JPEG, PNG, WebP, HEIC, BMP or TIFF photo straight from the camera."
+
+
+class EmptyFileError(ImageError):
+    code = "empty_file"
+
+
+class UnsupportedFormatError(ImageError):
+    code = "unsupported_format"
+
+
+class CorruptImageError(ImageError):
+    code = "corrupt_image"
+    default_hint = "The file looks damaged or incomplete: export or copy the photo again and retry."
+
+
+class ImageTooLargeError(ImageError):
+    code = "image_too_large"
+    default_hint = "Resize the photo to under 100 megapixels (any phone photo is well below that)."
+
+
+class ImageTooSmallError(ImageError):
+    code = "image_too_small"
+    default_hint = "Use a photo at least 200 pixels tall showing the whole body."
+
+
+class NoPersonError(PostureError):
+    code = "no_person"
+    default_hint = (
+        "Take a photo of one person standing upright, whole body in the frame, facing or turned away "
+        "from the camera, in good light."
+    )
+
+
+class MultiplePeopleError(PostureError):
+    code = "multiple_people"
+    default_hint = "Take the photo with only the client in the frame, or crop the photo to the client."
+
+
+class ModelError(PostureError):
+    code = "model_error"
+    default_hint = "Reinstall posture (make run), or point POSTURE_MODEL at a valid .task file."
+
+
+class InvalidOptionError(PostureError):
+    code = "invalid_option"
+    default_hint = "See `posture analyze --help` for the accepted values."

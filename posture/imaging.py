@@ -1,0 +1,217 @@
+"""Bytes or a path -> :class:`Photo`: RGB uint8, EXIF orientation applied, metadata dropped.
+
+Large photos are decoded at a reduced size where the format allows it (JPEG DCT scaling) and
+otherwise downscaled after decoding, so that the array given to the model never exceeds
+``LoadOptions.max_working_side``. Every coordinate the package reports is nevertheless in pixels of
+the full-size oriented photo: :attr:`Photo.scale` converts between the two.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from posture.errors import (
+    CorruptImageError,
+    EmptyFileError,
+    ImageTooLargeError,
+    ImageTooSmallError,
+    UnsupportedFormatError,
+)
+
+try:  # HEIC/HEIF from iPhones
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    HEIF_SUPPORTED = True
+except ImportError:  # pragma: no cover - pillow-heif is in requirements
+    HEIF_SUPPORTED = False
+
+ACCEPTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "HEIF", "BMP", "TIFF", "GIF"})
+ACCEPTED_EXTENSIONS = ("jpg", "jpeg", "png", "webp", "heic", "heif", "bmp", "tif", "tiff", "gif")
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    # A decompression bomb guard: 100 MP is 2x the largest phone sensor (48-50 MP).
+    max_pixels: int = 100_000_000
+    # A whole standing body needs a few hundred pixels of height to be measured at all.
+    min_side: int = 64
+    # Files larger than this are refused before decoding (a 48 MP HEIC/JPEG is ~15-25 MB).
+    max_bytes: int = 60 * 1024 * 1024
+    # The working copy's long side. The pose model reads a 256 px crop of the person, so 2048 px
+    # keeps a person who fills a third of a wide frame well above that resolution.
+    max_working_side: int = 2048
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A decoded photo. ``rgb`` is the working copy; ``width``/``height`` the full oriented size."""
+
+    rgb: np.ndarray = field(repr=False)
+    width: int
+    height: int
+    sha256: str
+    source_format: str
+    notes: tuple[str, ...] = ()
+
+    @property
+    def scale(self) -> float:
+        """Working-copy pixels per full-size pixel (1.0 when not reduced)."""
+        return float(self.rgb.shape[1]) / self.width
+
+    def image_info(self) -> dict[str, object]:
+        return {"width": self.width, "height": self.height, "sha256": self.sha256}
+
+    @classmethod
+    def from_array(cls, rgb: np.ndarray, name: str = "array") -> Photo:
+        """Wrap an RGB uint8 array (tests, transformed copies). The hash is of the pixels."""
+        arr = np.ascontiguousarray(rgb)
+        if arr.dtype != np.uint8 or arr.ndim != 3 or arr.shape[2] != 3:
+            raise UnsupportedFormatError("The image must be an RGB uint8 array of shape (H, W, 3).")
+        h, w = arr.shape[:2]
+        if min(h, w) < LoadOptions().min_side:
+            raise ImageTooSmallError(f"The image is only {w}x{h} pixels.")
+        digest = hashlib.sha256(arr.tobytes()).hexdigest()
+        return cls(rgb=arr, width=w, height=h, sha256=digest, source_format=name)
+
+
+def load_photo(source: bytes | str | Path, options: LoadOptions | None = None) -> Photo:
+    """Decode ``source`` (file bytes or a path) into a :class:`Photo`.
+
+    Raises an :class:`~posture.errors.ImageError` subclass with a clear message for anything that
+    is not a usable photo. EXIF, GPS and every other metadata block are dropped here.
+    """
+    opts = options or LoadOptions()
+    data = _read(source, opts)
+    digest = hashlib.sha256(data).hexdigest()
+    notes: list[str] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            im = Image.open(io.BytesIO(data))
+        except UnidentifiedImageError:
+            raise UnsupportedFormatError("This file is not an image posture can read.") from None
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ImageTooLargeError("The image claims more than 100 megapixels.") from None
+        except (OSError, ValueError, SyntaxError) as exc:
+            raise CorruptImageError(f"The image could not be opened ({_short(exc)}).") from None
+        fmt = (im.format or "").upper()
+        if fmt not in ACCEPTED_FORMATS:
+            raise UnsupportedFormatError(f"{fmt or 'This'} images are not supported.")
+        w0, h0 = im.size
+        if w0 * h0 > opts.max_pixels:
+            raise ImageTooLargeError(
+                f"The image is {w0}x{h0} pixels ({w0 * h0 / 1e6:.0f} megapixels), above the "
+                f"{opts.max_pixels / 1e6:.0f} megapixel limit."
+            )
+        if min(w0, h0) < opts.min_side:
+            raise ImageTooSmallError(f"The image is only {w0}x{h0} pixels.")
+        if getattr(im, "n_frames", 1) > 1:
+            notes.append("The file holds several frames (animation); the first frame was analysed.")
+        try:
+            orientation = _exif_orientation(im)
+            if fmt == "JPEG" and max(w0, h0) > opts.max_working_side:
+                # DCT-domain downscale: decode at 1/2, 1/4 or 1/8 without reading every pixel.
+                target = _fit((w0, h0), opts.max_working_side)
+                im.draft("RGB", target)
+            im.load()
+            rgb_img = _to_rgb(im, notes)
+            if orientation not in (None, 1):
+                rgb_img = _apply_orientation(rgb_img, orientation)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ImageTooLargeError("The image claims more than 100 megapixels.") from None
+        except (OSError, ValueError, SyntaxError, EOFError) as exc:
+            raise CorruptImageError(f"The image data is damaged or incomplete ({_short(exc)}).") from None
+    full_w, full_h = (h0, w0) if orientation in (5, 6, 7, 8) else (w0, h0)
+    if max(rgb_img.size) > opts.max_working_side:
+        rgb_img = rgb_img.resize(_fit(rgb_img.size, opts.max_working_side), Image.Resampling.BOX)
+    arr = np.asarray(rgb_img, dtype=np.uint8)
+    return Photo(
+        rgb=np.ascontiguousarray(arr),
+        width=full_w,
+        height=full_h,
+        sha256=digest,
+        source_format=fmt,
+        notes=tuple(notes),
+    )
+
+
+def _read(source: bytes | str | Path, opts: LoadOptions) -> bytes:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise EmptyFileError(f"No file at {path}.", "Check the path and try again.")
+        if path.stat().st_size > opts.max_bytes:
+            raise ImageTooLargeError(f"The file is larger than {opts.max_bytes // 2**20} MB.")
+        data = path.read_bytes()
+    if not data:
+        raise EmptyFileError("The file is empty.")
+    if len(data) > opts.max_bytes:
+        raise ImageTooLargeError(f"The file is larger than {opts.max_bytes // 2**20} MB.")
+    return data
+
+
+def _fit(size: tuple[int, int], max_side: int) -> tuple[int, int]:
+    w, h = size
+    s = max_side / max(w, h)
+    return max(1, round(w * s)), max(1, round(h * s))
+
+
+def _exif_orientation(im: Image.Image) -> int | None:
+    try:
+        value = im.getexif().get(0x0112)
+    except Exception:  # malformed EXIF must not stop the photo from loading
+        return None
+    return int(value) if isinstance(value, int) and 1 <= value <= 8 else None
+
+
+def _apply_orientation(im: Image.Image, orientation: int) -> Image.Image:
+    method = {
+        2: Image.Transpose.FLIP_LEFT_RIGHT,
+        3: Image.Transpose.ROTATE_180,
+        4: Image.Transpose.FLIP_TOP_BOTTOM,
+        5: Image.Transpose.TRANSPOSE,
+        6: Image.Transpose.ROTATE_270,
+        7: Image.Transpose.TRANSVERSE,
+        8: Image.Transpose.ROTATE_90,
+    }[orientation]
+    return im.transpose(method)
+
+
+def _to_rgb(im: Image.Image, notes: list[str]) -> Image.Image:
+    """Any mode -> 8-bit RGB. Transparency is flattened on white; 16-bit is rescaled."""
+    mode = im.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I"):
+        arr = np.asarray(im, dtype=np.float64)
+        hi = 65535.0 if mode.startswith("I;16") or arr.max() > 255 else 255.0
+        im = Image.fromarray(np.clip(arr / hi * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+        notes.append("A 16-bit image was converted to 8 bits.")
+    elif mode == "F":
+        arr = np.asarray(im, dtype=np.float64)
+        rng = float(arr.max() - arr.min()) or 1.0
+        im = Image.fromarray(((arr - arr.min()) / rng * 255.0).astype(np.uint8), "L")
+    if mode == "P" and "transparency" in im.info:
+        im = im.convert("RGBA")
+    if im.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = im.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        im = Image.alpha_composite(background, rgba)
+    if im.mode == "RGB":
+        return im
+    if im.mode.startswith("I;16") or im.mode == "I":  # RGB 16-bit variants handled above via L
+        return im.convert("RGB")
+    return ImageOps.grayscale(im).convert("RGB") if im.mode == "1" else im.convert("RGB")
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:120]

@@ -1,0 +1,36 @@
+"""Shared fixtures: the shipped sample photos and one pose model for the whole session."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from posture.pose import PoseModel
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "sample_images"
+FRONT = SAMPLES / "yogait_tada3.jpg"  # one man standing, front view, whole body
+FRONT_WIDE = SAMPLES / "yogait_tada_photo.jpg"  # wide office shot, person small in frame
+BACK = SAMPLES / "coco_000000183709.jpg"  # back view, legs cut at the knees
+TWO_PEOPLE = SAMPLES / "coco_000000442450.jpg"
+
+
+@pytest.fixture(scope="session")
+def model() -> Iterator[PoseModel]:
+    with PoseModel() as m:
+        yield m
+
+
+def rgb_of(path: Path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGB"))
+
+
+def encode(rgb: np.ndarray, fmt: str = "JPEG", **kw: object) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format=fmt, **kw)
+    return buf.getvalue()
