@@ -192,7 +192,8 @@ def _to_rgb(im: Image.Image, notes: list[str]) -> Image.Image:
     mode = im.mode
     if mode in ("I;16", "I;16B", "I;16L", "I"):
         arr = np.asarray(im, dtype=np.float64)
-        hi = 65535.0 if mode.startswith("I;16") or arr.max() > 255 else 255.0
+        # true 16-bit data spans 0..65535; some writers store 8-bit values in a 16-bit container
+        hi = 65535.0 if arr.max() > 255 else 255.0
         im = Image.fromarray(np.clip(arr / hi * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
         notes.append("A 16-bit image was converted to 8 bits.")
     elif mode == "F":

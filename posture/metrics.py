@@ -99,6 +99,9 @@ class MeasureContext:
     sigma_px: float = 2.0
     min_visibility: float = 0.5
     manual: frozenset[str] = frozenset()
+    # A point this close to the border (fraction of the long side) is where the model parks a joint
+    # it cannot see when the photo is cut off; it is not trusted.
+    edge_fraction: float = 0.01
 
 
 @dataclass(frozen=True)
@@ -199,14 +202,14 @@ def _xy(points: np.ndarray, lm: L) -> geo.Point:
 
 def _usable(points: np.ndarray, lms: Sequence[L], ctx: MeasureContext) -> str | None:
     """None when every landmark can be trusted, else the reason in words."""
-    margin = 0.005 * max(ctx.width, ctx.height)
+    edge = ctx.edge_fraction * max(ctx.width, ctx.height)
     for lm in lms:
         x, y, vis = points[lm, 0], points[lm, 1], points[lm, 2]
         key = landmark_key(lm)
         if key in ctx.manual:
             continue
-        if not (-margin <= x <= ctx.width + margin and -margin <= y <= ctx.height + margin):
-            return f"{key.replace('_', ' ')} is outside the photo (body cut off)"
+        if not (edge <= x <= ctx.width - edge and edge <= y <= ctx.height - edge):
+            return f"{key.replace('_', ' ')} is outside or at the edge of the photo (body cut off)"
         if vis < ctx.min_visibility:
             return f"{key.replace('_', ' ')} is not clearly visible (visibility {vis:.2f})"
     return None
