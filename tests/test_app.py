@@ -1,0 +1,209 @@
+"""The Streamlit app driven headless with AppTest: upload, errors, samples, landmark correction, cache."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from posture.analysis import analyze
+from posture.imaging import load_photo
+from posture.pose import PoseModel
+from tests.conftest import BACK, FRONT
+from ui import state
+from ui.widgets import fmt_value
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+TIMEOUT = 120  # the first run loads the pose model
+
+CARD = re.compile(
+    r'<div class="pc-label">(?P<label>.*?)</div>'
+    r'(?:<div class="pc-value">(?P<value>.*?)</div>|<div class="pc-reason">(?P<reason>.*?)</div>)'
+)
+
+
+def cards(at: AppTest) -> dict[str, str]:
+    """Measurement label -> the value text shown on its card ('unavailable: ...' when greyed)."""
+    out: dict[str, str] = {}
+    for md in at.markdown:
+        for m in CARD.finditer(md.value):
+            out[m["label"]] = m["value"] if m["value"] is not None else m["reason"]
+    return out
+
+
+def number(text: str) -> float:
+    found = re.match(r"[+-]?\d+(?:\.\d+)?", text)
+    assert found, text
+    return float(found.group())
+
+
+def upload(at: AppTest, path: Path, name: str | None = None, mime: str = "image/jpeg") -> AppTest:
+    at.file_uploader(key="upload").set_value((name or path.name, path.read_bytes(), mime))
+    return at.run(timeout=TIMEOUT)
+
+
+@pytest.fixture
+def app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_first_visit_explains_what_to_do(app: AppTest) -> None:
+    assert not app.error
+    assert any("sample photo" in i.value for i in app.info)
+    assert [p for p in ("Upload a photo", "Use the camera", "Try a sample photo")] == list(
+        app.radio(key="source").options
+    )
+
+
+def test_upload_shows_the_librarys_measurements(app: AppTest, model: PoseModel) -> None:
+    upload(app, FRONT)
+    assert not app.exception
+    assert not app.error
+    expected = analyze(load_photo(FRONT.read_bytes()), "anterior", model=model)
+    shown = cards(app)
+    assert len(shown) == len(expected.measurements)
+    for m in expected.measurements.values():
+        assert shown[m.label] == fmt_value(m), m.name
+    # the JSON export is offered, with the same numbers
+    labels = [b.label for b in app.get("download_button")]
+    assert "Download measurements (JSON)" in labels
+
+
+def test_text_named_jpg_gives_a_clear_error(app: AppTest) -> None:
+    app.file_uploader(key="upload").set_value(("photo.jpg", b"this is not a photo\n" * 20, "image/jpeg"))
+    app.run(timeout=TIMEOUT)
+    assert not app.exception
+    assert len(app.error) == 1
+    msg = app.error[0].value
+    assert "not an image" in msg
+    assert "Upload a JPEG" in msg  # the hint says what to do
+    assert "Traceback" not in msg
+    assert cards(app) == {}
+
+
+def test_unexpected_failure_is_generic_and_logs_only_the_type(
+    app: AppTest, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def boom(*_a: Any, **_k: Any) -> None:
+        raise RuntimeError("secret detail /home/clinic/client-name.jpg")
+
+    monkeypatch.setattr("ui.assessment_page.analyze", boom)
+    upload(app, FRONT, name="client-name.jpg")
+    assert not app.exception
+    assert len(app.error) == 1
+    assert "secret" not in app.error[0].value and "RuntimeError" not in app.error[0].value
+    assert "RuntimeError" in caplog.text
+    assert "secret" not in caplog.text and "client-name" not in caplog.text
+
+
+def test_sample_back_view_switches_the_view_to_posterior(app: AppTest) -> None:
+    app.radio(key="source").set_value("Try a sample photo").run(timeout=TIMEOUT)
+    box = app.selectbox(key="sample")
+    assert any(o.startswith("Front view") for o in box.options)
+    back = next(o for o in box.options if o.startswith("Back view"))
+    box.set_value(back).run(timeout=TIMEOUT)
+    assert not app.exception and not app.error
+    assert app.radio(key="view").value == "posterior"
+    assert cards(app)  # measured
+    # the legs are cut at the knees: the plumb-line measurement is greyed with its reason
+    shown = cards(app)
+    pelvic = next(v for k, v in shown.items() if k.startswith("Pelvic shift"))
+    assert "outside the photo" in pelvic or "not clearly visible" in pelvic
+    assert BACK.name == "coco_000000183709.jpg"
+
+
+def test_reruns_that_change_nothing_run_no_model_pass(
+    app: AppTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ui.assessment_page as page
+
+    calls: list[str] = []
+    real = page.analyze
+
+    def counting(*a: Any, **k: Any) -> Any:
+        calls.append("x")
+        return real(*a, **k)
+
+    monkeypatch.setattr(page, "analyze", counting)
+    upload(app, FRONT)
+    app.run(timeout=TIMEOUT)
+    app.selectbox(key="landmark_choice").set_value("left_hip").run(timeout=TIMEOUT)
+    assert len(calls) == 1
+    app.number_input(key="height").set_value(180.0).run(timeout=TIMEOUT)
+    assert len(calls) == 2
+    assert any("cm" in v for v in cards(app).values())
+
+
+def _shoulder_values(at: AppTest) -> dict[str, float]:
+    return {k: number(v) for k, v in cards(at).items() if not v.startswith("unavailable")}
+
+
+def test_moving_the_right_shoulder_down_raises_shoulder_tilt_only(app: AppTest, model: PoseModel) -> None:
+    # with the client's height, lengths are in cm (not % of shoulder width, which the shoulder moves)
+    app.number_input(key="height").set_value(175.0)
+    upload(app, FRONT)
+    before = _shoulder_values(app)
+    assert any(v.endswith("cm") for v in cards(app).values())
+    base = analyze(load_photo(FRONT.read_bytes()), "anterior", model=model)
+    x, y = base.point_xy("right_shoulder")
+    drop = 0.04 * base.image["height"]  # 4% of the photo height lower
+    sha = str(base.image["sha256"])
+    # a click on the displayed image (half size) where the shoulder should be
+    shown_w, shown_h = base.image["width"] / 2, base.image["height"] / 2
+    click = {"x": x / 2, "y": (y + drop) / 2, "width": shown_w, "height": shown_h, "unix_time": 1}
+    st_state: dict[str, Any] = {}
+    assert state.apply_click(
+        st_state, "k", click, sha256=sha, view="anterior", landmark="right_shoulder",
+        full_width=int(base.image["width"]), full_height=int(base.image["height"]),
+    )
+    app.session_state[state.CORRECTIONS] = st_state[state.CORRECTIONS]
+    app.run(timeout=TIMEOUT)
+    assert not app.exception and not app.error
+    after = _shoulder_values(app)
+    assert after["Shoulder line tilt"] > before["Shoulder line tilt"] + 2.0
+    # measurements that do not use the right shoulder are untouched
+    for label in before:
+        if label.startswith(("Hip-joint", "Head tilt", "Pelvic shift")):
+            assert after[label] == before[label], label
+    # the correction is shown as hand-placed, and can be undone
+    assert any("Right shoulder (client's)" in c.value for c in app.caption)
+    reset = next(b for b in app.button if b.label == "Reset landmarks")
+    assert not reset.disabled
+    reset.click().run(timeout=TIMEOUT)
+    assert _shoulder_values(app) == before
+    assert next(b for b in app.button if b.label == "Reset landmarks").disabled
+
+
+def test_a_click_already_applied_is_not_applied_again() -> None:
+    s: dict[str, Any] = {}
+    click = {"x": 10, "y": 20, "width": 100, "height": 200, "unix_time": 5}
+    kw: dict[str, Any] = {"sha256": "abc", "view": "anterior", "full_width": 1000, "full_height": 2000}
+    assert state.apply_click(s, "k", click, landmark="left_hip", **kw)
+    assert state.corrections_for(s, "abc", "anterior") == {"left_hip": (100.0, 200.0)}
+    # same click event on a rerun, with another landmark chosen meanwhile: ignored
+    assert not state.apply_click(s, "k", click, landmark="right_hip", **kw)
+    assert "right_hip" not in state.corrections_for(s, "abc", "anterior")
+    # corrections belong to one view of one photo
+    assert state.corrections_for(s, "abc", "posterior") == {}
+    assert state.corrections_for(s, "other", "anterior") == {}
+    # a click outside the picture (or a malformed value) is ignored
+    assert not state.apply_click(s, "k", {**click, "x": 150, "unix_time": 6}, landmark="left_hip", **kw)
+    assert not state.apply_click(s, "k", {"unix_time": 7}, landmark="left_hip", **kw)
+    state.reset_corrections(s, "abc")
+    assert state.corrections_for(s, "abc", "anterior") == {}
+
+
+def test_the_session_cache_is_bounded() -> None:
+    s: dict[str, Any] = {}
+    for i in range(state.MAX_CACHED_ANALYSES + 3):
+        state.store_analysis(s, state.analysis_key(str(i), "anterior", None), i)
+    assert len(s[state.ANALYSES]) == state.MAX_CACHED_ANALYSES
+    assert state.cached_analysis(s, state.analysis_key("0", "anterior", None)) is None
+    last = str(state.MAX_CACHED_ANALYSES + 2)
+    assert state.cached_analysis(s, state.analysis_key(last, "anterior", None)) == int(last)

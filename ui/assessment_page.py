@@ -1,0 +1,317 @@
+"""The "New assessment" page: photo in, annotated photo + measurement cards out, landmark correction.
+
+Small ``*_ui`` functions read widgets and draw; the maths is all in the ``posture`` package
+(``analyze``, ``correct_landmarks``). The pose model is loaded once per process
+(``st.cache_resource``); analyses are cached per session by (photo sha256, view, height), so reruns
+that change nothing run no model pass, and a landmark correction only re-measures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from posture.analysis import Analysis, AnalysisOptions, analyze, correct_landmarks
+from posture.errors import PostureError
+from posture.imaging import Photo, load_photo
+from posture.pose import PoseModel, shared_model
+from ui import report_bridge, state
+from ui.widgets import CARD_CSS, card_html, display_width, level_text, resize_for_display
+
+log = logging.getLogger("posture.app")
+
+SAMPLES_DIR = Path(__file__).resolve().parents[1] / "sample_images"
+UPLOAD_TYPES = ["jpg", "jpeg", "png", "heic", "heif", "webp"]
+SOURCES = ("Upload a photo", "Use the camera", "Try a sample photo")
+VIEW_LABELS = {"anterior": "Anterior (front)", "posterior": "Posterior (back)"}
+GENERIC_ERROR = (
+    "Something went wrong while analysing this photo. Try again or use another photo; "
+    "if it keeps happening, restart the app."
+)
+
+
+def sample_photos() -> dict[str, tuple[Path, str]]:
+    """Shipped sample photos a first-time user can try: label -> (path, view)."""
+    out: dict[str, tuple[Path, str]] = {}
+    for path in sorted(SAMPLES_DIR.glob("yogait_*.jpg")):
+        out[f"Front view - {path.stem.removeprefix('yogait_').replace('_', ' ')}"] = (path, "anterior")
+    back = SAMPLES_DIR / "coco_000000183709.jpg"
+    if back.is_file():
+        out["Back view - legs cut at the knees"] = (back, "posterior")
+    return out
+
+
+@dataclass(frozen=True)
+class Inputs:
+    data: bytes
+    sha256: str
+    view: str
+    stature_cm: float | None
+
+
+@st.cache_resource(show_spinner="Loading the pose model...")  # type: ignore[untyped-decorator]
+def get_model() -> PoseModel:
+    """The pose model, loaded once per process and shared by every session."""
+    return shared_model()
+
+
+def _on_sample_change() -> None:
+    choice = st.session_state.get("sample")
+    samples = sample_photos()
+    if choice in samples:
+        st.session_state["view"] = samples[choice][1]
+
+
+def inputs_ui() -> Inputs | None:
+    """Sidebar: photo source, view, client height. None until there is a photo."""
+    st.session_state.setdefault("view", "anterior")
+    with st.sidebar:
+        st.header("Photo")
+        source = st.radio("Source", SOURCES, key="source", label_visibility="collapsed")
+        data: bytes | None = None
+        if source == SOURCES[0]:
+            up = st.file_uploader(
+                "Standing photo, whole body, front or back",
+                type=UPLOAD_TYPES,
+                key="upload",
+                help="JPEG, PNG, WebP or HEIC, up to 25 MB. The photo stays on this machine.",
+            )
+            data = up.getvalue() if up is not None else None
+        elif source == SOURCES[1]:
+            shot = st.camera_input("Take the photo", key="camera")
+            data = shot.getvalue() if shot is not None else None
+        else:
+            samples = sample_photos()
+            choice = st.selectbox(
+                "Sample photo", list(samples), key="sample", on_change=_on_sample_change,
+                index=None, placeholder="Choose a sample...",
+            )
+            if choice is not None:
+                data = samples[choice][0].read_bytes()
+        st.header("Assessment")
+        view = st.radio(
+            "View", list(VIEW_LABELS), format_func=VIEW_LABELS.__getitem__, key="view",
+            help="Which side of the client faces the camera. Left and right follow from it.",
+        )
+        height = st.number_input(
+            "Client height (cm, optional)", min_value=50.0, max_value=250.0, value=None, step=1.0,
+            format="%.0f", key="height",
+            help="Gives lengths in centimetres; without it they are in % of shoulder width.",
+        )
+    if not data:
+        return None
+    return Inputs(data, hashlib.sha256(data).hexdigest(), str(view), height)
+
+
+def run_analysis(inp: Inputs) -> tuple[Photo, Analysis] | None:
+    """The (photo, analysis) for these inputs, from the session cache or a fresh model run.
+    Shows errors itself and returns None on failure."""
+    key = state.analysis_key(inp.sha256, inp.view, inp.stature_cm)
+    hit = state.cached_analysis(st.session_state, key)
+    if hit is not None:
+        photo_c, analysis_c = hit
+        return photo_c, analysis_c
+    with st.status("Analysing the photo...", expanded=False) as status:
+        try:
+            status.update(label="Reading the photo...")
+            photo = load_photo(inp.data)
+            model = get_model()
+            status.update(label="Finding the landmarks (several model passes)...")
+            analysis = analyze(photo, inp.view, AnalysisOptions(stature_cm=inp.stature_cm), model=model)
+        except PostureError as exc:
+            status.update(label="The photo could not be analysed", state="error")
+            st.error(str(exc))
+            return None
+        except Exception as exc:
+            log.error("analysis failed: %s", type(exc).__name__)
+            status.update(label="The photo could not be analysed", state="error")
+            st.error(GENERIC_ERROR)
+            return None
+        status.update(label="Analysis complete", state="complete")
+    state.store_analysis(st.session_state, key, (photo, analysis))
+    return photo, analysis
+
+
+def apply_corrections(base: Analysis) -> tuple[Analysis, str | None]:
+    """The analysis with this session's hand-placed landmarks and the findings (no model pass)."""
+    points = state.corrections_for(st.session_state, str(base.image["sha256"]), base.view.value)
+    analysis = correct_landmarks(base, points) if points else base
+    return report_bridge.attach_findings(analysis)
+
+
+def photo_ui(photo: Photo, analysis: Analysis) -> None:
+    """The annotated photo; a click moves the chosen landmark there."""
+    from streamlit_image_coordinates import streamlit_image_coordinates
+
+    sha = str(analysis.image["sha256"])
+    view = analysis.view.value
+    full_w, full_h = int(analysis.image["width"]), int(analysis.image["height"])
+    names = [c.name for c in state.CORRECTABLE]
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    with c1:
+        landmark = st.selectbox(
+            "Correct a landmark: choose it, then click where it belongs on the photo",
+            names, format_func=state.LABEL_OF.__getitem__, key="landmark_choice",
+        )
+    with c2:
+        if st.button("Reset landmarks", disabled=not analysis.manual, width="stretch"):
+            state.reset_corrections(st.session_state, sha)
+            st.rerun()
+    comp_key = f"click_{sha[:16]}_{view}"
+
+    def on_click() -> None:
+        state.apply_click(
+            st.session_state, comp_key, st.session_state.get(comp_key),
+            sha256=sha, view=view, landmark=str(st.session_state.get("landmark_choice", landmark)),
+            full_width=full_w, full_height=full_h,
+        )
+
+    shown = report_bridge.annotated_image(photo, analysis)
+    width = display_width(full_w, full_h)
+    streamlit_image_coordinates(
+        resize_for_display(shown, width), width=width, key=comp_key, on_click=on_click,
+        image_format="JPEG", jpeg_quality=90, cursor="crosshair",
+    )
+    hand = ", ".join(state.LABEL_OF.get(n, n) for n in sorted(analysis.manual))
+    st.caption(
+        "Teal dots: landmarks found by the model. Amber squares: placed by hand"
+        + (f" ({hand})." if hand else ".")
+        + " Sides are the client's own: in a front view the client's right is on the left of the photo."
+    )
+
+
+def measurements_ui(analysis: Analysis) -> None:
+    st.subheader("Measurements")
+    st.caption("± is the 95% range of the measurement. Values within it are not a clear asymmetry.")
+    st.markdown(
+        "".join(card_html(m, analysis.manual) for m in analysis.measurements.values()),
+        unsafe_allow_html=True,
+    )
+    for w in analysis.warnings:
+        st.warning(w)
+    st.caption(level_text(analysis.level, analysis.scale))
+
+
+SEVERITY_ICON = {"marked": ":material/error:", "moderate": ":material/warning:",
+                 "mild": ":material/info:"}
+
+
+def findings_ui(analysis: Analysis, note: str | None) -> None:
+    """Findings (hypotheses for the therapist), matched exercises, red flags."""
+    if note:
+        st.info(note)
+    if not analysis.findings:
+        return
+    disclaimer, flags_title, flags = report_bridge.clinical_texts()
+    st.subheader("Findings")
+    if disclaimer:
+        st.caption(disclaimer)
+    for f in analysis.findings:
+        title = str(getattr(f, "title", "Finding"))
+        severity = str(getattr(f, "severity", ""))
+        with st.container(border=True):
+            icon = SEVERITY_ICON.get(severity, ":material/check_circle:")
+            head = f"{icon} **{title}**" + (f" · {severity}" if severity else "")
+            st.markdown(head)
+            text = getattr(f, "text", "")
+            if text:
+                st.write(str(text))
+            evidence = [str(getattr(e, "text", "")) for e in getattr(f, "evidence", ())]
+            if any(evidence):
+                st.caption("Based on: " + "; ".join(e for e in evidence if e))
+            checks = tuple(getattr(f, "checks", ()))
+            if checks:
+                st.markdown("To check by hand:\n" + "\n".join(f"- {c}" for c in checks))
+    rx, rx_note = report_bridge.prescriptions(analysis.findings)
+    if rx_note:
+        st.info(rx_note)
+    if rx:
+        st.subheader("Exercises to consider")
+        for p in rx:
+            ex = p.exercise
+            label = f"{ex.name} - {p.side_words} - {ex.dose}"
+            with st.expander(label):
+                st.write(ex.how)
+                if ex.cues:
+                    st.markdown("Cues:\n" + "\n".join(f"- {c}" for c in ex.cues))
+                if ex.contraindications:
+                    st.markdown(
+                        "Do not use when:\n" + "\n".join(f"- {c}" for c in ex.contraindications)
+                    )
+                if p.reasons:
+                    st.caption("For: " + "; ".join(p.reasons))
+    if flags:
+        with st.expander(flags_title or "Red flags", icon=":material/emergency:"):
+            st.markdown("\n".join(f"- {x}" for x in flags))
+
+
+def downloads_ui(photo: Photo, analysis: Analysis) -> None:
+    st.subheader("Export")
+    stamp = dt.date.today().isoformat()
+    c1, c2 = st.columns(2)
+    with c1:
+        doc = json.dumps(analysis.to_dict(), indent=2, default=str)
+        pdf_key = hashlib.sha256(doc.encode()).hexdigest()
+        cache: dict[Any, bytes | None] = st.session_state.setdefault("posture_pdf", {})
+        if report_bridge.pdf_available():
+            if pdf_key not in cache:
+                cache.clear()  # keep one report per session
+                with st.spinner("Preparing the PDF report..."):
+                    cache[pdf_key] = report_bridge.pdf_report(photo, analysis)
+            pdf = cache[pdf_key]
+            if pdf:
+                st.download_button(
+                    "Download PDF report", pdf, file_name=f"posture-report-{stamp}.pdf",
+                    mime="application/pdf", type="primary", width="stretch", on_click="ignore",
+                )
+            else:
+                st.caption("The PDF report could not be made for this photo.")
+    with c2:
+        st.download_button(
+            "Download measurements (JSON)", doc,
+            file_name=f"posture-assessment-{stamp}.json", mime="application/json", on_click="ignore",
+            width="stretch",
+        )
+
+
+def intro_ui() -> None:
+    st.info(
+        "Choose a photo in the sidebar: upload one, take one with the camera, or try a sample photo. "
+        "The client should stand upright, whole body in the frame, facing or turned away from the camera."
+    )
+
+
+def render() -> None:
+    st.markdown(CARD_CSS, unsafe_allow_html=True)
+    st.title("New assessment")
+    inp = inputs_ui()
+    if inp is None:
+        intro_ui()
+        return
+    result = run_analysis(inp)
+    if result is None:
+        return
+    photo, base = result
+    try:
+        analysis, note = apply_corrections(base)
+    except PostureError as exc:
+        st.error(str(exc))
+        return
+    except Exception as exc:
+        log.error("correction failed: %s", type(exc).__name__)
+        st.error(GENERIC_ERROR)
+        return
+    left, right = st.columns([1, 1], gap="large")
+    with left:
+        photo_ui(photo, analysis)
+    with right:
+        measurements_ui(analysis)
+    findings_ui(analysis, note)
+    downloads_ui(photo, analysis)

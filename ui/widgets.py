@@ -1,0 +1,210 @@
+"""Small display pieces of the app: measurement cards, number formatting, a minimal landmark overlay.
+
+Formatting functions are pure (tested without Streamlit); the ``*_ui`` functions only draw.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import cv2
+import numpy as np
+
+from posture.metrics import Measurement
+from posture.pose import Landmark as L
+
+UNIT_TEXT = {"deg": "°", "cm": " cm", "% shoulder width": " % of shoulder width", "px": " px"}
+
+# Overlay colours (RGB): model landmarks teal, hand-placed ones amber, lines white-ish.
+COLOR_MODEL = (0, 150, 136)
+COLOR_MANUAL = (255, 160, 0)
+COLOR_LINE = (235, 245, 245)
+COLOR_OUTLINE = (20, 40, 45)
+
+# Segments drawn by the fallback overlay (anatomical sides).
+SKELETON: tuple[tuple[L, L], ...] = (
+    (L.RIGHT_SHOULDER, L.LEFT_SHOULDER),
+    (L.RIGHT_HIP, L.LEFT_HIP),
+    (L.RIGHT_SHOULDER, L.RIGHT_HIP),
+    (L.LEFT_SHOULDER, L.LEFT_HIP),
+    (L.RIGHT_EAR, L.LEFT_EAR),
+    (L.RIGHT_HIP, L.RIGHT_KNEE),
+    (L.RIGHT_KNEE, L.RIGHT_ANKLE),
+    (L.LEFT_HIP, L.LEFT_KNEE),
+    (L.LEFT_KNEE, L.LEFT_ANKLE),
+    (L.RIGHT_ANKLE, L.RIGHT_HEEL),
+    (L.LEFT_ANKLE, L.LEFT_HEEL),
+)
+POINTS: tuple[L, ...] = (
+    L.RIGHT_EAR, L.LEFT_EAR, L.RIGHT_EYE, L.LEFT_EYE, L.RIGHT_SHOULDER, L.LEFT_SHOULDER,
+    L.RIGHT_HIP, L.LEFT_HIP, L.RIGHT_KNEE, L.LEFT_KNEE, L.RIGHT_ANKLE, L.LEFT_ANKLE,
+    L.RIGHT_HEEL, L.LEFT_HEEL,
+)
+
+
+def fmt_number(value: float | None, unit: str, digits: int = 1) -> str:
+    if value is None or not math.isfinite(value):
+        return "-"
+    return f"{value:+.{digits}f}{UNIT_TEXT.get(unit, ' ' + unit if unit else '')}"
+
+
+def fmt_value(m: Measurement) -> str:
+    """'+2.4° ± 0.8°' (value signed: + means the client's right, see the side text)."""
+    if not m.available or m.value is None:
+        return "unavailable"
+    unit = UNIT_TEXT.get(m.unit, " " + m.unit if m.unit else "")
+    text = f"{m.value:+.1f}{unit}"
+    if m.uncertainty is not None and math.isfinite(m.uncertainty):
+        text += f" ± {m.uncertainty:.1f}{unit}"
+    return text
+
+
+def fmt_detail(name: str, q: Any) -> str:
+    label = name.replace("_", " ").capitalize()
+    value = getattr(q, "value", None)
+    unit = str(getattr(q, "unit", ""))
+    unc = getattr(q, "uncertainty", None)
+    if value is None or not math.isfinite(value):
+        return f"{label}: -"
+    u = UNIT_TEXT.get(unit, " " + unit if unit else "")
+    text = f"{label}: {abs(value):.1f}{u}"
+    if unc is not None and math.isfinite(unc):
+        text += f" ± {unc:.1f}{u}"
+    return text
+
+
+def card_html(m: Measurement, manual: Iterable[str] = ()) -> str:
+    """One measurement card as HTML (escaped): label, value ± uncertainty, side in words."""
+    manual_set = set(manual)
+    label = html.escape(m.label)
+    if not m.available or m.value is None:
+        reason = html.escape(m.reason or "not measurable on this photo")
+        return (
+            '<div class="pc-card pc-off">'
+            f'<div class="pc-label">{label}</div>'
+            f'<div class="pc-reason">unavailable: {reason}</div></div>'
+        )
+    within = not m.exceeds_uncertainty()
+    side = html.escape(m.side)
+    note = "within measurement noise" if within else ""
+    details = [
+        fmt_detail(k, q) for k, q in m.details.items() if k != "pixels" or m.unit == "px"
+    ]
+    hand = [n for n in m.landmarks if n in manual_set]
+    extra = ""
+    if details:
+        extra += f'<div class="pc-detail">{html.escape("; ".join(details))}</div>'
+    if hand:
+        extra += '<div class="pc-manual">uses hand-placed landmarks</div>'
+    return (
+        f'<div class="pc-card{" pc-noise" if within else ""}">'
+        f'<div class="pc-label">{label}</div>'
+        f'<div class="pc-value">{html.escape(fmt_value(m))}</div>'
+        f'<div class="pc-side">{side}'
+        + (f' <span class="pc-note">({note})</span>' if note else "")
+        + f"</div>{extra}</div>"
+    )
+
+
+CARD_CSS = """
+<style>
+.pc-card {border: 1px solid #d5dee2; border-left: 4px solid #2a7f8f; border-radius: 6px;
+  padding: 0.55rem 0.8rem; margin-bottom: 0.55rem; background: #ffffff;}
+.pc-card.pc-noise {border-left-color: #9fb7bd;}
+.pc-card.pc-off {border-left-color: #c9d0d3; background: #f4f6f7; color: #8a9599;}
+.pc-label {font-size: 0.85rem; color: #51646b; font-weight: 600;}
+.pc-off .pc-label {color: #8a9599;}
+.pc-value {font-size: 1.45rem; font-weight: 600; color: #17323a; line-height: 1.5;}
+.pc-side {font-size: 0.95rem; color: #17323a;}
+.pc-note {color: #6f8288; font-size: 0.85rem;}
+.pc-detail {font-size: 0.8rem; color: #5d6f75; margin-top: 0.15rem;}
+.pc-manual {font-size: 0.8rem; color: #b26a00; margin-top: 0.15rem;}
+.pc-reason {font-size: 0.9rem; font-style: italic;}
+</style>
+"""
+
+
+def draw_landmarks(
+    rgb: np.ndarray, landmarks: np.ndarray, scale: float, manual: Iterable[str] = ()
+) -> np.ndarray:
+    """A minimal overlay (used when posture.report.annotate is not available): the measured points,
+    the shoulder and hip lines, hand-placed points drawn as amber squares.
+
+    ``rgb`` is the working copy, ``landmarks`` anatomical (33, 4) in full-size pixels, ``scale`` the
+    working pixels per full-size pixel. Returns a new RGB uint8 array."""
+    out = np.ascontiguousarray(rgb.copy())
+    h, w = out.shape[:2]
+    size = max(h, w)
+    thick = max(1, round(size / 400))
+    radius = max(3, round(size / 150))
+    manual_set = set(manual)
+
+    def pt(lm: L) -> tuple[int, int]:
+        return round(float(landmarks[lm, 0]) * scale), round(float(landmarks[lm, 1]) * scale)
+
+    for a, b in SKELETON:
+        cv2.line(out, pt(a), pt(b), COLOR_OUTLINE, thick + 2, cv2.LINE_AA)
+        cv2.line(out, pt(a), pt(b), COLOR_LINE, thick, cv2.LINE_AA)
+    for lm in POINTS:
+        x, y = pt(lm)
+        if lm.name.lower() in manual_set:
+            r = radius + 1
+            cv2.rectangle(out, (x - r, y - r), (x + r, y + r), COLOR_OUTLINE, thick + 2)
+            cv2.rectangle(out, (x - r, y - r), (x + r, y + r), COLOR_MANUAL, -1)
+        else:
+            cv2.circle(out, (x, y), radius + 1, COLOR_OUTLINE, -1, cv2.LINE_AA)
+            cv2.circle(out, (x, y), radius, COLOR_MODEL, -1, cv2.LINE_AA)
+    return out
+
+
+def mark_manual(
+    rgb: np.ndarray, landmarks: np.ndarray, scale: float, manual: Iterable[str]
+) -> np.ndarray:
+    """Draw hand-placed points as amber squares on top of an existing overlay."""
+    out = np.ascontiguousarray(rgb.copy())
+    size = max(out.shape[:2])
+    thick = max(1, round(size / 400))
+    r = max(4, round(size / 130))
+    for name in manual:
+        try:
+            lm = L[name.upper()]
+        except KeyError:
+            continue
+        x, y = round(float(landmarks[lm, 0]) * scale), round(float(landmarks[lm, 1]) * scale)
+        cv2.rectangle(out, (x - r, y - r), (x + r, y + r), COLOR_OUTLINE, thick + 2)
+        cv2.rectangle(out, (x - r, y - r), (x + r, y + r), COLOR_MANUAL, -1)
+    return out
+
+
+def display_width(width: int, height: int, max_height: int = 680, max_width: int = 640) -> int:
+    """Width (CSS px) at which a photo fits a laptop screen next to the numbers."""
+    if width <= 0 or height <= 0:
+        return max_width
+    return max(1, min(max_width, round(max_height * width / height)))
+
+
+def resize_for_display(rgb: np.ndarray, width: int) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    if w == width:
+        return rgb
+    new_h = max(1, round(h * width / w))
+    interp = cv2.INTER_AREA if width < w else cv2.INTER_CUBIC
+    resized: np.ndarray = cv2.resize(rgb, (width, new_h), interpolation=interp)
+    return resized
+
+
+def level_text(level: Mapping[str, Any] | None, scale: Mapping[str, Any] | None) -> str:
+    parts = []
+    if level:
+        parts.append(f"Level: {level.get('description', '')}.")
+    if scale and scale.get("cm_per_px"):
+        parts.append(
+            f"Scale: {float(scale['cm_per_px']) * 10:.2f} mm per pixel from the client's height "
+            f"({float(scale.get('stature_cm', 0)):.0f} cm)."
+        )
+    else:
+        parts.append("Scale: no height given, so lengths are in % of shoulder width.")
+    return " ".join(parts)
