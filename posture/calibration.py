@@ -45,6 +45,14 @@ How the roll is measured
    the person) the result is not confident and says so: measurements are then taken against the photo's
    edges. The estimator never reports a confident roll without straight scene lines.
 
+Confidence: ``confident`` needs every gate of :class:`RollOptions` to pass: at least
+``min_inlier_lines`` DISTINCT agreeing scene lines (LSD pieces of one edge and the two edges of one pole
+count once), total inlier length >= ``min_inlier_length_frac`` of the image height, inliers carrying at
+least ``min_support_frac`` of all near-vertical edge length (the reference must be the dominant
+straight structure, not four clutter lines that meet by chance), residual RMS <= ``max_residual_rms_deg``,
+``roll_sd_deg`` <= ``max_roll_sd_deg`` and ``confidence`` >= ``min_confidence``. ``confidence`` (0..1) is
+the product of saturating factors for distinct line count, inlier length, residual spread and support.
+
 Uncertainty: ``roll_sd_deg`` = sqrt(RMS of the inliers' angular residuals^2 + ``scene_line_sd_deg``^2)
 / sqrt(n), n = effective number of DISTINCT inlier lines (pieces of one edge are not independent),
 floored at ``sd_floor_deg`` (LSD endpoint precision and lens distortion make anything tighter
@@ -62,6 +70,8 @@ import numpy as np
 
 __all__ = [
     "NO_REFERENCE_REASON",
+    "SCALE_METHOD_LANDMARK",
+    "SCALE_METHOD_MASK",
     "RollEstimate",
     "RollOptions",
     "ScaleEstimate",
@@ -142,9 +152,13 @@ class RollOptions:
     full_confidence_lines: int = 6
     # Confidence saturates when total inlier length reaches this multiple of the image height.
     full_confidence_length_frac: float = 2.0
-    # Confidence saturates when inliers carry this fraction of all candidate segment length (lower
-    # means much of the near-vertical clutter disagrees with the chosen VP).
-    full_support_frac: float = 0.5
+    # Confident only if the inliers carry at least this fraction of all candidate (near-vertical)
+    # segment length: the level reference must be THE dominant straight structure. In random line
+    # clutter the best 4-line bundle that happens to meet at a point holds ~30-50%; in the sample
+    # room photos (person masked) the true verticals hold 60-85%.
+    min_support_frac: float = 0.55
+    # Confidence saturates when inliers carry this fraction of the candidate length.
+    full_support_frac: float = 0.7
     # Smallest reported uncertainty: LSD endpoint precision and lens distortion.
     sd_floor_deg: float = 0.2
     # How far real "verticals" (furniture legs, frames, lens distortion near the edges) typically
@@ -176,7 +190,8 @@ class RollOptions:
 class RollEstimate:
     """Camera roll measured from scene lines (see the module docstring for the sign convention).
 
-    roll_deg: clockwise-on-screen rotation of the scene, or None when nothing could be measured.
+    roll_deg: clockwise-on-screen rotation of the scene, or None when nothing could be measured. When
+    ``confident`` is False a best guess may still be given for display: do not level with it.
     roll_sd_deg: one-sigma uncertainty of roll_deg (None when roll_deg is None).
     confidence: 0..1 from inlier count, inlier length, residual spread and support.
     confident: True only when every RollOptions gate passed; otherwise measure against the photo edges.
@@ -266,18 +281,23 @@ def _working_mask(
         m = m[..., 0]
     if m.ndim != 2 or m.size == 0:
         raise ValueError(f"person_mask must be a 2-D (H, W) array, got shape {np.shape(person_mask)}")
-    m32: np.ndarray = m.astype(np.float32)
+    m32: np.ndarray = m.view(np.uint8) if m.dtype == np.bool_ else m.astype(np.float32, copy=False)
     w, h = size_wh
     if m32.shape != (h, w):
+        # Nearest-neighbour when shrinking: ~0.3 ms instead of ~20 ms for a 12 MP float mask, and the
+        # dilation below dwarfs its one-working-pixel error.
         shrinking = m32.shape[0] > h or m32.shape[1] > w
-        interp = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
-        m32 = np.asarray(cv2.resize(m32, (w, h), interpolation=interp))
-    binary: np.ndarray = (m32 > options.mask_threshold).astype(np.uint8)
-    radius = round(options.mask_dilation_frac * max(w, h))
-    if radius > 0:
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-        binary = np.asarray(cv2.dilate(binary, kernel))
-    return binary.astype(bool)
+        interp = cv2.INTER_NEAREST if shrinking else cv2.INTER_LINEAR
+        m32 = np.asarray(cv2.resize(np.ascontiguousarray(m32), (w, h), interpolation=interp))
+    person = m32 > options.mask_threshold
+    radius = options.mask_dilation_frac * max(w, h)
+    if radius <= 0 or not person.any():
+        return np.asarray(person)
+    # Dilation by a disc of ``radius`` via the distance to the nearest person pixel: O(pixels),
+    # where cv2.dilate with a large elliptical kernel costs ~40 ms.
+    background = np.where(person, 0, 255).astype(np.uint8)
+    dist = cv2.distanceTransform(background, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    return np.asarray(dist <= radius)
 
 
 def _detect_raw_segments(gray: np.ndarray, options: RollOptions) -> np.ndarray:
@@ -418,7 +438,7 @@ def _fit_vp(all_seg: _Segments, axis: Axis, options: RollOptions) -> _VPFit | No
         length_px=all_seg.length_px[sel],
     )
     weights = seg.length_px
-    # Horizontal VPs may lie anywhere along the horizon; only the vertical VP has a pitch bound.
+    # A VP near the centre is a crossing of unrelated lines for either orientation.
     min_distance = options.min_vp_distance
 
     n_pairs = n * (n - 1) // 2
@@ -441,8 +461,9 @@ def _fit_vp(all_seg: _Segments, axis: Axis, options: RollOptions) -> _VPFit | No
     tol = options.inlier_tol_deg
     res = _residuals_deg(vps, seg)
     score = (weights[None, :] * np.clip(1.0 - (res / tol) ** 2, 0.0, None)).sum(axis=1)
-    best = vps[int(np.argmax(score))]
-    inliers = res[int(np.argmax(score))] < tol
+    best_i = int(np.argmax(score))
+    best = vps[best_i]
+    inliers = res[best_i] < tol
 
     for _ in range(options.refine_iterations):
         if int(inliers.sum()) < 2:
@@ -514,9 +535,7 @@ def _score(fit: _VPFit, axis: Axis, work_h: int, options: RollOptions) -> _Score
     f_count = min(1.0, n_in / options.full_confidence_lines)
     f_length = min(1.0, inlier_len / (options.full_confidence_length_frac * work_h))
     # Quadratic: real LSD residuals of a few tenths of a degree cost little; near the gate, a lot.
-    f_spread = (
-        max(0.0, 1.0 - (rms / options.max_residual_rms_deg) ** 2) if math.isfinite(rms) else 0.0
-    )
+    f_spread = max(0.0, 1.0 - (rms / options.max_residual_rms_deg) ** 2) if math.isfinite(rms) else 0.0
     support = inlier_len / fit.candidate_length_px if fit.candidate_length_px > 0 else 0.0
     f_support = min(1.0, support / options.full_support_frac)
     confidence = f_count * f_length * f_spread * f_support
@@ -529,6 +548,8 @@ def _score(fit: _VPFit, axis: Axis, work_h: int, options: RollOptions) -> _Score
         failed = f"only {n_in} distinct agreeing line(s), need {options.min_inlier_lines}"
     elif inlier_len < options.min_inlier_length_frac * work_h:
         failed = "the agreeing lines are too short"
+    elif support < options.min_support_frac:
+        failed = f"most near-{axis} edges disagree ({support:.0%} agree)"
     elif rms > options.max_residual_rms_deg:
         failed = f"the lines disagree (spread {rms:.2f} deg)"
     elif sd > options.max_roll_sd_deg:
@@ -732,9 +753,7 @@ def scale_from_stature(
     Raises ValueError for a stature outside [min_stature_cm, max_stature_cm], non-finite or
     non-positive inputs, or a head top that is not above the heels.
     """
-    if not math.isfinite(stature_cm) or not (
-        options.min_stature_cm <= stature_cm <= options.max_stature_cm
-    ):
+    if not math.isfinite(stature_cm) or not (options.min_stature_cm <= stature_cm <= options.max_stature_cm):
         raise ValueError(
             f"stature must be between {options.min_stature_cm:g} and {options.max_stature_cm:g} cm, "
             f"got {stature_cm!r}"
