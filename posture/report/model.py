@@ -1,0 +1,206 @@
+"""The report model: everything a report shows, as plain data, built once by :func:`build_report`.
+
+Rendered as on-screen sections for the app (:meth:`Report.sections`, markdown-escaped) and as a PDF
+(:func:`posture.report.pdf.render_pdf`). User text (client name, notes) is kept literally here;
+each renderer makes it safe for its medium.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from posture.findings import (
+    DISCLAIMER,
+    RED_FLAGS,
+    RED_FLAGS_TITLE,
+    Finding,
+    FindingOptions,
+    Prescription,
+    counts,
+    derive_findings,
+    format_value,
+    select_exercises,
+)
+from posture.sides import FACE_LANDMARKS
+
+if TYPE_CHECKING:
+    from posture.analysis import Analysis
+    from posture.imaging import Photo
+
+SCHEMA_REPORT = "posture.report/1"
+VIEW_WORDS = {"anterior": "anterior (front) view", "posterior": "posterior (back) view"}
+
+
+@dataclass(frozen=True)
+class MeasurementRow:
+    name: str
+    label: str
+    value: str  # "+2.4° ± 1.1°" or "unavailable"
+    side: str  # "right shoulder lower"
+    reading: str  # "mild", "within measurement noise", or why it is unavailable
+    detail: str = ""  # e.g. "height difference 1.2 cm ± 0.6 cm"
+
+    def to_dict(self) -> dict[str, str]:
+        return {"measurement": self.label, "value": self.value, "side": self.side,
+                "reading": self.reading, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class Report:
+    title: str
+    client: str | None
+    date: str
+    view: str
+    measurements: tuple[MeasurementRow, ...]
+    findings: tuple[Finding, ...]
+    exercises: tuple[Prescription, ...]
+    red_flags_title: str
+    red_flags: tuple[str, ...]
+    disclaimer: str
+    notes: str | None
+    warnings: tuple[str, ...]
+    level: str
+    scale: str
+    image_size: tuple[int, int]  # full-size photo (width, height)
+    face_boxes: tuple[tuple[int, int, int, int], ...] = field(default=())  # full-size pixels
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA_REPORT,
+            "title": self.title,
+            "client": self.client,
+            "date": self.date,
+            "view": self.view,
+            "measurements": [r.to_dict() for r in self.measurements],
+            "findings": [f.to_dict() for f in self.findings],
+            "exercises": [p.to_dict() for p in self.exercises],
+            "red_flags": list(self.red_flags),
+            "disclaimer": self.disclaimer,
+            "notes": self.notes,
+            "warnings": list(self.warnings),
+            "level": self.level,
+            "scale": self.scale,
+        }
+
+    def sections(self) -> list[tuple[str, str | list[dict[str, str]]]]:
+        """(title, body) pairs for the app: body is markdown-safe text, or table rows (plain
+        strings, shown as data, not markdown)."""
+        out: list[tuple[str, str | list[dict[str, str]]]] = []
+        head = [f"**Date:** {md_escape(self.date)}", f"**View:** {md_escape(self.view)}"]
+        if self.client:
+            head.insert(0, f"**Client:** {md_escape(self.client)}")
+        out.append((self.title, "  \n".join(head)))
+        out.append(("Measurements", [r.to_dict() for r in self.measurements]))
+        out.append(("Findings", "\n\n".join(
+            f"**{md_escape(f.title)}** ({md_escape(f.severity)})  \n{md_escape(f.text)}"
+            + "".join(f"\n- {md_escape(e.text)}" for e in f.evidence)
+            for f in self.findings
+        )))
+        if self.exercises:
+            out.append(("Exercises", [
+                {"exercise": p.exercise.name, "side": p.side_words, "dose": p.exercise.dose,
+                 "how": p.exercise.how, "avoid if": "; ".join(p.exercise.contraindications)}
+                for p in self.exercises
+            ]))
+        out.append((self.red_flags_title, "\n".join(f"- {md_escape(r)}" for r in self.red_flags)))
+        if self.notes:
+            out.append(("Therapist notes", md_escape(self.notes)))
+        if self.warnings:
+            out.append(("Warnings", "\n".join(f"- {md_escape(w)}" for w in self.warnings)))
+        out.append(("How it was measured", md_escape(f"Level: {self.level}. Scale: {self.scale}.")))
+        out.append(("Disclaimer", md_escape(self.disclaimer)))
+        return out
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$=:])")
+
+
+def md_escape(text: str) -> str:
+    """Escape markdown (and HTML/LaTeX-ish) syntax so user text shows literally in Streamlit."""
+    return _MD_SPECIAL.sub(r"\\\1", text).replace("\n", "  \n")
+
+
+def _date_text(when: datetime | date | str | None) -> str:
+    if when is None:
+        when = datetime.now()
+    if isinstance(when, str):
+        return when
+    if isinstance(when, datetime):
+        return when.strftime("%d %b %Y, %H:%M")
+    return when.strftime("%d %b %Y")
+
+
+def measurement_rows(analysis: Analysis, options: FindingOptions | None = None) -> tuple[MeasurementRow, ...]:
+    opts = options or FindingOptions()
+    rows = []
+    for m in analysis.measurements.values():
+        if not m.available or m.value is None:
+            rows.append(MeasurementRow(m.name, m.label, "unavailable", "—", m.reason or "not measured"))
+            continue
+        band = opts.cutoffs(m).band(abs(m.value)) if counts(m, opts) else "within measurement noise"
+        detail = ""
+        hd = m.details.get("height_difference")
+        if hd is not None and hd.value == hd.value:  # not NaN
+            unit = "% of shoulder width" if hd.unit == "% shoulder width" else hd.unit
+            unc = hd.uncertainty or 0.0
+            detail = f"height difference {abs(hd.value):.1f} ± {unc:.1f} {unit}"
+        rows.append(MeasurementRow(m.name, m.label, format_value(m.value, m.unit, m.uncertainty),
+                                   m.side, band, detail))
+    return tuple(rows)
+
+
+def _scale_text(scale: Any) -> str:
+    if not scale:
+        return "no client height given: lengths in % of shoulder width"
+    return (f"centimetres from the client's height ({float(scale['stature_cm']):.0f} cm, "
+            f"±{1.96 * 100 * float(scale.get('relative_sd') or 0):.1f} %)")
+
+
+def _face_boxes(analysis: Analysis) -> tuple[tuple[int, int, int, int], ...]:
+    from posture.face import head_box
+    from posture.pose import Landmark as L
+
+    pts = analysis.landmarks
+    sw = float(np.hypot(*(pts[L.LEFT_SHOULDER, :2] - pts[L.RIGHT_SHOULDER, :2])))
+    return (head_box(pts[list(FACE_LANDMARKS), :2], sw),)
+
+
+def build_report(
+    photo: Photo,
+    analysis: Analysis,
+    client: str | None = None,
+    notes: str | None = None,
+    when: datetime | date | str | None = None,
+    findings: Sequence[Finding] | None = None,
+    options: FindingOptions | None = None,
+) -> Report:
+    """Gather everything a report shows. Findings come from ``findings``, else the analysis,
+    else are derived here."""
+    del photo  # the photo itself is drawn by annotate(); kept in the signature for symmetry
+    fs = tuple(findings) if findings is not None else tuple(analysis.findings) or derive_findings(
+        analysis.measurements, analysis.view, options
+    )
+    return Report(
+        title="Posture screening report",
+        client=client.strip() if client and client.strip() else None,
+        date=_date_text(when),
+        view=VIEW_WORDS.get(analysis.view.value, analysis.view.value),
+        measurements=measurement_rows(analysis, options),
+        findings=fs,
+        exercises=tuple(select_exercises(fs)),
+        red_flags_title=RED_FLAGS_TITLE,
+        red_flags=RED_FLAGS,
+        disclaimer=DISCLAIMER,
+        notes=notes if notes and notes.strip() else None,
+        warnings=tuple(analysis.warnings),
+        level=str(analysis.level.get("description", "")),
+        scale=_scale_text(analysis.scale),
+        image_size=(int(analysis.image["width"]), int(analysis.image["height"])),
+        face_boxes=_face_boxes(analysis),
+    )

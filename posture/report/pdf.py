@@ -1,0 +1,289 @@
+"""The report as a PDF (fpdf2): ``render_pdf(report, annotated_rgb) -> bytes``.
+
+The bundled DejaVu Sans font (``fonts/``, Bitstream Vera licence) prints °, ± and accented names.
+User text prints literally: no markdown or HTML is interpreted, characters the font lacks (emoji)
+become "?", and long unbroken strings wrap at the page edge.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+from fpdf.fonts import FontFace
+from PIL import Image
+
+from posture.face import blur_faces as _blur
+from posture.report.model import Report
+
+FONT_DIR = Path(__file__).resolve().parent / "fonts"
+FONT_REGULAR = FONT_DIR / "DejaVuSans.ttf"
+FONT_BOLD = FONT_DIR / "DejaVuSans-Bold.ttf"
+FAMILY = "DejaVu"
+
+# page geometry (mm, A4 portrait)
+MARGIN = 15.0
+IMAGE_MAX_W = 78.0
+IMAGE_MAX_H = 112.0
+GAP = 6.0
+
+RED = (178, 34, 34)
+GREY = (90, 90, 90)
+SEVERITY_COLORS = {
+    "within measurement noise": (90, 90, 90),
+    "mild": (150, 110, 0),
+    "moderate": (200, 90, 0),
+    "marked": (178, 34, 34),
+}
+
+
+@functools.cache
+def _charset() -> frozenset[int]:
+    from fontTools.ttLib import TTFont
+
+    with TTFont(str(FONT_REGULAR), lazy=True) as f:
+        cmap = f.getBestCmap()
+    return frozenset(cmap)
+
+
+def safe_text(text: str) -> str:
+    """Text the bundled font can print: NFC-normalised, tabs -> spaces, other control and
+    unsupported characters (emoji, ...) -> '?'. (fpdf2's multi_cell breaks an unbroken run of
+    characters longer than the line by itself, so long strings wrap without changes.)"""
+    cs = _charset()
+    out = []
+    for ch in unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\t", "    ")):
+        if ch == "\n":
+            out.append(ch)
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn"):
+            # controls, joiners/variation selectors, lone surrogates, private use, unassigned
+            if ch in "\u200d\ufe0f\ufe0e":
+                continue
+            out.append("?")
+        elif ord(ch) in cs:
+            out.append(ch)
+        else:
+            out.append("?")
+    return "".join(out)
+
+
+class _Doc(FPDF):  # type: ignore[misc]
+    footer_text = ""
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font(FAMILY, "", 7.5)
+        self.set_text_color(*GREY)
+        self.multi_cell(0, 3.5, self.footer_text + f"   Page {self.page_no()}/{{nb}}",
+                        align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_text_color(0, 0, 0)
+
+
+def render_pdf(report: Report, annotated_rgb: np.ndarray, blur_faces: bool = False) -> bytes:
+    """The report as PDF bytes. ``annotated_rgb`` is the photo to show (e.g. from
+    :func:`posture.report.annotate.annotate`); ``blur_faces`` blurs the client's face in it."""
+    img = np.ascontiguousarray(annotated_rgb)
+    if blur_faces and report.face_boxes:
+        s = img.shape[1] / max(report.image_size[0], 1)
+        boxes = [tuple(round(v * s) for v in b) for b in report.face_boxes]
+        img = _blur(img, [(b[0], b[1], b[2], b[3]) for b in boxes])
+
+    pdf = _Doc(orientation="P", unit="mm", format="A4")
+    pdf.footer_text = safe_text(report.disclaimer.split(".")[0] + ".")
+    pdf.set_margins(MARGIN, MARGIN, MARGIN)
+    pdf.set_auto_page_break(True, margin=18)
+    pdf.add_font(FAMILY, "", str(FONT_REGULAR))
+    pdf.add_font(FAMILY, "B", str(FONT_BOLD))
+    pdf.set_title(safe_text(report.title))
+    pdf.set_creator("posture")
+    pdf.alias_nb_pages()
+    pdf.add_page()
+    full_w = pdf.w - 2 * MARGIN
+
+    # header
+    pdf.set_font(FAMILY, "B", 17)
+    pdf.cell(0, 9, safe_text(report.title), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(FAMILY, "", 9.5)
+    pdf.set_text_color(*GREY)
+    head = [report.date, report.view]
+    pdf.multi_cell(0, 5, safe_text("   ·   ".join(head)), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if report.client:
+        pdf.set_text_color(0, 0, 0)
+        pdf.set_font(FAMILY, "B", 11)
+        pdf.multi_cell(0, 5.5, safe_text(f"Client: {report.client}"), align="L", new_x=XPos.LMARGIN,
+                       new_y=YPos.NEXT)
+    pdf.set_text_color(0, 0, 0)
+    pdf.ln(2)
+
+    # photo (left) with summary and red flags (right)
+    top = pdf.get_y()
+    h_px, w_px = img.shape[:2]
+    iw = IMAGE_MAX_W
+    ih = iw * h_px / w_px
+    if ih > IMAGE_MAX_H:
+        ih = IMAGE_MAX_H
+        iw = ih * w_px / h_px
+    pdf.image(_png(img), x=MARGIN, y=top, w=iw, h=ih)
+    col_x = MARGIN + iw + GAP
+    pdf.set_left_margin(col_x)
+    pdf.set_xy(col_x, top)
+    _heading(pdf, "Summary")
+    for f in report.findings:
+        pdf.set_font(FAMILY, "B", 10)
+        pdf.multi_cell(0, 5, safe_text(f.title), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_font(FAMILY, "", 8.5)
+        pdf.set_text_color(*SEVERITY_COLORS.get(f.severity, GREY))
+        pdf.multi_cell(0, 4.2, safe_text(f.severity), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_text_color(0, 0, 0)
+        pdf.ln(1)
+    pdf.ln(2)
+    _red_flags(pdf, report)
+    pdf.set_font(FAMILY, "", 7.5)
+    pdf.set_text_color(*GREY)
+    pdf.multi_cell(0, 3.6, safe_text(
+        "Photo key: orange = shoulder line, blue = hip-joint line, dashed white = true "
+        "horizontal, dashed pink = plumb line through the ankles, red bracket = short side, "
+        "yellow squares = points placed by hand. R/L = the client's right/left."
+    ), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_text_color(0, 0, 0)
+    pdf.set_left_margin(MARGIN)
+    pdf.set_xy(MARGIN, max(pdf.get_y(), top + ih) + 5)
+
+    # measurements
+    _heading(pdf, "Measurements")
+    pdf.set_font(FAMILY, "", 8.5)
+    with pdf.table(
+        col_widths=(50, 44, 46, 40), text_align="LEFT", line_height=4.2, padding=1.2,
+        headings_style=FontFace(emphasis="BOLD", fill_color=(235, 235, 235)),
+        first_row_as_headings=True, width=full_w,
+    ) as table:
+        head_row = table.row()
+        for t in ("Measurement", "Value (95% ±)", "Side", "Reading"):
+            head_row.cell(t)
+        for r in report.measurements:
+            row = table.row()
+            row.cell(safe_text(r.label))
+            row.cell(safe_text(r.value + (f"\n{r.detail}" if r.detail else "")))
+            row.cell(safe_text(r.side))
+            row.cell(safe_text(r.reading))
+    pdf.set_font(FAMILY, "", 7.5)
+    pdf.set_text_color(*GREY)
+    pdf.multi_cell(0, 3.6, safe_text(
+        f"Level: {report.level}. Scale: {report.scale}. Tilts: positive = client's right side "
+        "lower; shifts: positive = toward the client's right. A value counts only when it "
+        "exceeds both its ± and the noise band."
+    ), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_text_color(0, 0, 0)
+    pdf.ln(3)
+
+    # findings in full
+    _heading(pdf, "Findings")
+    for f in report.findings:
+        pdf.set_font(FAMILY, "B", 10.5)
+        pdf.multi_cell(0, 5.5, safe_text(f"{f.title} ({f.severity})"), align="L", new_x=XPos.LMARGIN,
+                       new_y=YPos.NEXT)
+        pdf.set_font(FAMILY, "", 9.5)
+        pdf.multi_cell(0, 4.8, safe_text(f.text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_font(FAMILY, "", 8.5)
+        for e in f.evidence:
+            pdf.multi_cell(0, 4.3, safe_text(f"•  {e.text}"), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        if f.checks:
+            pdf.set_font(FAMILY, "B", 8.5)
+            pdf.multi_cell(0, 4.3, "Check by hand:", align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.set_font(FAMILY, "", 8.5)
+            for c in f.checks:
+                pdf.multi_cell(0, 4.3, safe_text(f"•  {c}"), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.ln(2.5)
+
+    # exercises
+    if report.exercises:
+        _heading(pdf, "Exercises")
+        for p in report.exercises:
+            ex = p.exercise
+            if pdf.will_page_break(22):
+                pdf.add_page()
+            pdf.set_font(FAMILY, "B", 10)
+            pdf.multi_cell(0, 5, safe_text(f"{ex.name}: {p.side_words}, {ex.dose}"),
+                           align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.set_font(FAMILY, "", 9)
+            pdf.multi_cell(0, 4.5, safe_text(ex.how), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.set_font(FAMILY, "", 8.5)
+            if ex.cues:
+                pdf.multi_cell(0, 4.2, safe_text("Cues: " + "; ".join(ex.cues) + "."),
+                               align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            if ex.contraindications:
+                pdf.set_text_color(*RED)
+                pdf.multi_cell(0, 4.2, safe_text("Do not do it / stop if: "
+                                                 + "; ".join(ex.contraindications) + "."),
+                               align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+                pdf.set_text_color(0, 0, 0)
+            pdf.set_text_color(*GREY)
+            pdf.multi_cell(0, 4.2, safe_text("For: " + "; ".join(p.reasons)), align="L", new_x=XPos.LMARGIN,
+                           new_y=YPos.NEXT)
+            pdf.set_text_color(0, 0, 0)
+            pdf.ln(2)
+
+    if report.notes:
+        _heading(pdf, "Therapist notes")
+        pdf.set_font(FAMILY, "", 9.5)
+        pdf.multi_cell(0, 4.8, safe_text(report.notes), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.ln(2)
+
+    if report.warnings:
+        _heading(pdf, "Warnings about this photo")
+        pdf.set_font(FAMILY, "", 8.5)
+        for w in report.warnings:
+            pdf.multi_cell(0, 4.3, safe_text(f"•  {w}"), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.ln(2)
+
+    _heading(pdf, "About this report")
+    pdf.set_font(FAMILY, "", 8.5)
+    pdf.multi_cell(0, 4.3, safe_text(report.disclaimer), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    return bytes(pdf.output())
+
+
+def _heading(pdf: FPDF, text: str) -> None:
+    if pdf.will_page_break(14):
+        pdf.add_page()
+    pdf.set_font(FAMILY, "B", 12)
+    pdf.cell(0, 7, safe_text(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    y = pdf.get_y()
+    pdf.set_draw_color(200, 200, 200)
+    pdf.line(pdf.l_margin, y, pdf.w - pdf.r_margin, y)
+    pdf.ln(1.5)
+
+
+def _red_flags(pdf: FPDF, report: Report) -> None:
+    x0, y0 = pdf.get_x(), pdf.get_y()
+    w = pdf.w - pdf.r_margin - x0
+    pdf.set_x(x0 + 2)
+    pdf.set_left_margin(x0 + 2)
+    pdf.set_right_margin(pdf.r_margin + 2)
+    pdf.set_y(y0 + 2)
+    pdf.set_font(FAMILY, "B", 9.5)
+    pdf.set_text_color(*RED)
+    pdf.multi_cell(0, 4.6, safe_text(report.red_flags_title), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_text_color(0, 0, 0)
+    pdf.set_font(FAMILY, "", 8.3)
+    for r in report.red_flags:
+        pdf.multi_cell(0, 4.0, safe_text(f"•  {r}"), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    y1 = pdf.get_y() + 1.5
+    pdf.set_draw_color(*RED)
+    pdf.set_line_width(0.5)
+    pdf.rect(x0, y0, w, y1 - y0)
+    pdf.set_line_width(0.2)
+    pdf.set_right_margin(pdf.r_margin - 2)
+    pdf.set_left_margin(x0)
+    pdf.set_xy(x0, y1 + 3)
+
+
+def _png(rgb: np.ndarray) -> io.BytesIO:
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="PNG")
+    buf.seek(0)
+    return buf
