@@ -14,7 +14,6 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import streamlit as st
 
@@ -154,14 +153,18 @@ def photo_ui(photo: Photo, analysis: Analysis) -> None:
     view = analysis.view.value
     full_w, full_h = int(analysis.image["width"]), int(analysis.image["height"])
     names = [c.name for c in state.CORRECTABLE]
-    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
     with c1:
         landmark = st.selectbox(
-            "Correct a landmark: choose it, then click where it belongs on the photo",
-            names, format_func=state.LABEL_OF.__getitem__, key="landmark_choice",
+            "Landmark to move", names, format_func=state.LABEL_OF.__getitem__, key="landmark_choice",
+            help="Choose the landmark, then click on the photo where it really is. The measurements "
+            "update at once; the model is not run again.",
         )
     with c2:
-        if st.button("Reset landmarks", disabled=not analysis.manual, width="stretch"):
+        if st.button(
+            "Reset landmarks", disabled=not analysis.manual, width="stretch",
+            icon=":material/undo:",
+        ):
             state.reset_corrections(st.session_state, sha)
             st.rerun()
     comp_key = f"click_{sha[:16]}_{view}"
@@ -173,7 +176,7 @@ def photo_ui(photo: Photo, analysis: Analysis) -> None:
             full_width=full_w, full_height=full_h,
         )
 
-    shown = report_bridge.annotated_image(photo, analysis)
+    shown, legend = report_bridge.annotated_image(photo, analysis)
     width = display_width(full_w, full_h)
     streamlit_image_coordinates(
         resize_for_display(shown, width), width=width, key=comp_key, on_click=on_click,
@@ -181,8 +184,8 @@ def photo_ui(photo: Photo, analysis: Analysis) -> None:
     )
     hand = ", ".join(state.LABEL_OF.get(n, n) for n in sorted(analysis.manual))
     st.caption(
-        "Teal dots: landmarks found by the model. Amber squares: placed by hand"
-        + (f" ({hand})." if hand else ".")
+        "Click the photo to move the chosen landmark. " + legend
+        + (f" Placed by hand: {hand}." if hand else "")
         + " Sides are the client's own: in a front view the client's right is on the left of the photo."
     )
 
@@ -253,31 +256,41 @@ def findings_ui(analysis: Analysis, note: str | None) -> None:
 
 
 def downloads_ui(photo: Photo, analysis: Analysis) -> None:
-    st.subheader("Export")
+    """The PDF report (when posture.report is installed) and the JSON of the analysis."""
+    st.subheader("Report and export")
     stamp = dt.date.today().isoformat()
-    c1, c2 = st.columns(2)
+    doc = json.dumps(analysis.to_dict(), indent=2, default=str)
+    c1, c2 = st.columns(2, vertical_alignment="bottom")
     with c1:
-        doc = json.dumps(analysis.to_dict(), indent=2, default=str)
-        pdf_key = hashlib.sha256(doc.encode()).hexdigest()
-        cache: dict[Any, bytes | None] = st.session_state.setdefault("posture_pdf", {})
         if report_bridge.pdf_available():
+            client = st.text_input(
+                "Client name on the report (optional)", key="report_client", max_chars=80,
+                help="Printed on the PDF only; not stored.",
+            ).strip() or None
+            blur = st.checkbox("Blur the face in the report", key="report_blur")
+            pdf_key = hashlib.sha256(f"{doc}|{client}|{blur}".encode()).hexdigest()
+            cache: dict[str, bytes | None] = st.session_state.setdefault("posture_pdf", {})
             if pdf_key not in cache:
-                cache.clear()  # keep one report per session
-                with st.spinner("Preparing the PDF report..."):
-                    cache[pdf_key] = report_bridge.pdf_report(photo, analysis)
+                cache.clear()  # one report per session is enough
+                try:
+                    with st.spinner("Preparing the PDF report..."):
+                        cache[pdf_key] = report_bridge.pdf_report(photo, analysis, client, blur)
+                except PostureError as exc:
+                    st.error(str(exc))
+                    cache[pdf_key] = None
             pdf = cache[pdf_key]
             if pdf:
                 st.download_button(
                     "Download PDF report", pdf, file_name=f"posture-report-{stamp}.pdf",
                     mime="application/pdf", type="primary", width="stretch", on_click="ignore",
+                    icon=":material/picture_as_pdf:",
                 )
             else:
                 st.caption("The PDF report could not be made for this photo.")
     with c2:
         st.download_button(
-            "Download measurements (JSON)", doc,
-            file_name=f"posture-assessment-{stamp}.json", mime="application/json", on_click="ignore",
-            width="stretch",
+            "Download measurements (JSON)", doc, file_name=f"posture-assessment-{stamp}.json",
+            mime="application/json", on_click="ignore", width="stretch", icon=":material/download:",
         )
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from posture.analysis import Analysis
 from posture.errors import PostureError
 from posture.imaging import Photo
-from ui.widgets import draw_landmarks, mark_manual
+from ui.widgets import draw_landmarks
 
 log = logging.getLogger("posture.app")
 
@@ -48,37 +48,53 @@ def attach_findings(analysis: Analysis) -> tuple[Analysis, str | None]:
     return (result if isinstance(result, Analysis) else analysis), None
 
 
-def annotated_image(photo: Photo, analysis: Analysis) -> np.ndarray:
-    """The working copy with the landmarks drawn (RGB uint8, working-copy resolution)."""
+BUILTIN_LEGEND = "Teal dots: found by the model. Amber squares: placed by hand."
+REPORT_LEGEND = (
+    "Green dots: found by the model; yellow squares: placed by hand. Orange: shoulder line, blue: "
+    "hip-joint line, dashed white: true horizontal, magenta: plumb line. R/L: the client's sides."
+)
+
+
+def annotated_image(photo: Photo, analysis: Analysis) -> tuple[np.ndarray, str]:
+    """The working copy with the analysis drawn on it (RGB uint8) and its colour legend.
+
+    Uses ``posture.report.annotate.annotate`` when present, else a minimal built-in overlay."""
     mod = _optional("posture.report.annotate")
     fn = getattr(mod, "annotate", None) if mod else None
     if fn is not None:
         try:
-            out = fn(photo.rgb, analysis, scale=photo.scale)
-            if isinstance(out, np.ndarray) and out.ndim == 3:
-                img: np.ndarray = out.astype(np.uint8, copy=False)
-                if img.shape[:2] != photo.rgb.shape[:2]:
-                    return img
-                # make hand-placed points stand out even if the overlay does not mark them
-                return mark_manual(img, analysis.landmarks, photo.scale, analysis.manual)
+            out = fn(photo, analysis)
+            if isinstance(out, np.ndarray) and out.ndim == 3 and out.dtype == np.uint8:
+                return out, REPORT_LEGEND
         except Exception as exc:
             log.error("annotate failed, using the built-in overlay: %s", type(exc).__name__)
-    return draw_landmarks(photo.rgb, analysis.landmarks, photo.scale, analysis.manual)
+    return draw_landmarks(photo.rgb, analysis.landmarks, photo.scale, analysis.manual), BUILTIN_LEGEND
+
+
+def _render_pdf() -> Any:
+    mod = _optional("posture.report.pdf")
+    return getattr(mod, "render_pdf", None) if mod else None
 
 
 def pdf_available() -> bool:
     mod = _optional("posture.report")
-    return bool(mod and hasattr(mod, "build_report") and hasattr(mod, "render_pdf"))
+    return bool(mod and hasattr(mod, "build_report") and _render_pdf() is not None)
 
 
-def pdf_report(photo: Photo, analysis: Analysis) -> bytes | None:
+def pdf_report(
+    photo: Photo, analysis: Analysis, client: str | None = None, blur_faces: bool = False
+) -> bytes | None:
     """The PDF report, or None when the report package is missing or fails."""
     mod = _optional("posture.report")
-    if not (mod and hasattr(mod, "build_report") and hasattr(mod, "render_pdf")):
+    render = _render_pdf()
+    if not (mod and hasattr(mod, "build_report") and render is not None):
         return None
     try:
-        report = mod.build_report(analysis, photo=photo)
-        data = mod.render_pdf(report)
+        report = mod.build_report(photo, analysis, client=client)
+        image, _legend = annotated_image(photo, analysis)
+        data = render(report, image, blur_faces=blur_faces)
+    except PostureError:
+        raise
     except Exception as exc:
         log.error("PDF report failed: %s", type(exc).__name__)
         return None

@@ -16,7 +16,7 @@ import numpy as np
 from posture.metrics import Measurement
 from posture.pose import Landmark as L
 
-UNIT_TEXT = {"deg": "°", "cm": " cm", "% shoulder width": " % of shoulder width", "px": " px"}
+UNIT_TEXT = {"deg": "°", "cm": " cm", "% shoulder width": " % shoulder width", "px": " px"}
 
 # Overlay colours (RGB): model landmarks teal, hand-placed ones amber, lines white-ish.
 COLOR_MODEL = (0, 150, 136)
@@ -45,21 +45,22 @@ POINTS: tuple[L, ...] = (
 )
 
 
-def fmt_number(value: float | None, unit: str, digits: int = 1) -> str:
-    if value is None or not math.isfinite(value):
-        return "-"
-    return f"{value:+.{digits}f}{UNIT_TEXT.get(unit, ' ' + unit if unit else '')}"
+def _signed(value: float, digits: int = 1) -> str:
+    """'+1.2' / '-1.2', and '0.0' rather than '-0.0' or '+0.0'."""
+    text = f"{value:+.{digits}f}"
+    return text[1:] if float(text) == 0 else text
 
 
 def fmt_value(m: Measurement) -> str:
-    """'+2.4° ± 0.8°' (value signed: + means the client's right, see the side text)."""
-    if not m.available or m.value is None:
+    """'+2.4° ± 0.8°', '+1.2 ± 0.9 cm', '+4.0 ± 2.7 % shoulder width' (the sign: + means the client's
+    right, see the side text)."""
+    if not m.available or m.value is None or not math.isfinite(m.value):
         return "unavailable"
-    unit = UNIT_TEXT.get(m.unit, " " + m.unit if m.unit else "")
-    text = f"{m.value:+.1f}{unit}"
-    if m.uncertainty is not None and math.isfinite(m.uncertainty):
-        text += f" ± {m.uncertainty:.1f}{unit}"
-    return text
+    unc = m.uncertainty if m.uncertainty is not None and math.isfinite(m.uncertainty) else None
+    if m.unit == "deg":
+        return f"{_signed(m.value)}°" + (f" ± {unc:.1f}°" if unc is not None else "")
+    unit = f" {m.unit}" if m.unit else ""
+    return f"{_signed(m.value)}" + (f" ± {unc:.1f}" if unc is not None else "") + unit
 
 
 def fmt_detail(name: str, q: Any) -> str:
@@ -69,11 +70,10 @@ def fmt_detail(name: str, q: Any) -> str:
     unc = getattr(q, "uncertainty", None)
     if value is None or not math.isfinite(value):
         return f"{label}: -"
-    u = UNIT_TEXT.get(unit, " " + unit if unit else "")
-    text = f"{label}: {abs(value):.1f}{u}"
+    text = f"{label}: {abs(value):.1f}"
     if unc is not None and math.isfinite(unc):
-        text += f" ± {unc:.1f}{u}"
-    return text
+        text += f" ± {unc:.1f}"
+    return text + UNIT_TEXT.get(unit, " " + unit if unit else "")
 
 
 def card_html(m: Measurement, manual: Iterable[str] = ()) -> str:
@@ -104,25 +104,26 @@ def card_html(m: Measurement, manual: Iterable[str] = ()) -> str:
         f'<div class="pc-label">{label}</div>'
         f'<div class="pc-value">{html.escape(fmt_value(m))}</div>'
         f'<div class="pc-side">{side}'
-        + (f' <span class="pc-note">({note})</span>' if note else "")
+        + (f' <span class="pc-note">· {note}</span>' if note else "")
         + f"</div>{extra}</div>"
     )
 
 
 CARD_CSS = """
 <style>
+[data-testid="stMainBlockContainer"], .block-container {padding-top: 2.2rem;}
 .pc-card {border: 1px solid #d5dee2; border-left: 4px solid #2a7f8f; border-radius: 6px;
-  padding: 0.55rem 0.8rem; margin-bottom: 0.55rem; background: #ffffff;}
-.pc-card.pc-noise {border-left-color: #9fb7bd;}
-.pc-card.pc-off {border-left-color: #c9d0d3; background: #f4f6f7; color: #8a9599;}
-.pc-label {font-size: 0.85rem; color: #51646b; font-weight: 600;}
+  padding: 0.4rem 0.75rem; margin-bottom: 0.45rem; background: #ffffff;}
+.pc-card.pc-noise {border-left-color: #a9bfc4;}
+.pc-card.pc-off {border-left-color: #c9d0d3; background: #f1f3f4; color: #8a9599;}
+.pc-label {font-size: 0.8rem; color: #51646b; font-weight: 600; letter-spacing: 0.01em;}
 .pc-off .pc-label {color: #8a9599;}
-.pc-value {font-size: 1.45rem; font-weight: 600; color: #17323a; line-height: 1.5;}
-.pc-side {font-size: 0.95rem; color: #17323a;}
-.pc-note {color: #6f8288; font-size: 0.85rem;}
-.pc-detail {font-size: 0.8rem; color: #5d6f75; margin-top: 0.15rem;}
-.pc-manual {font-size: 0.8rem; color: #b26a00; margin-top: 0.15rem;}
-.pc-reason {font-size: 0.9rem; font-style: italic;}
+.pc-value {font-size: 1.3rem; font-weight: 600; color: #17323a; line-height: 1.35;}
+.pc-side {font-size: 0.92rem; color: #17323a;}
+.pc-note {color: #6f8288; font-size: 0.82rem;}
+.pc-detail {font-size: 0.78rem; color: #5d6f75;}
+.pc-manual {font-size: 0.78rem; color: #a35f00;}
+.pc-reason {font-size: 0.88rem; font-style: italic; padding: 0.2rem 0;}
 </style>
 """
 
@@ -160,26 +161,7 @@ def draw_landmarks(
     return out
 
 
-def mark_manual(
-    rgb: np.ndarray, landmarks: np.ndarray, scale: float, manual: Iterable[str]
-) -> np.ndarray:
-    """Draw hand-placed points as amber squares on top of an existing overlay."""
-    out = np.ascontiguousarray(rgb.copy())
-    size = max(out.shape[:2])
-    thick = max(1, round(size / 400))
-    r = max(4, round(size / 130))
-    for name in manual:
-        try:
-            lm = L[name.upper()]
-        except KeyError:
-            continue
-        x, y = round(float(landmarks[lm, 0]) * scale), round(float(landmarks[lm, 1]) * scale)
-        cv2.rectangle(out, (x - r, y - r), (x + r, y + r), COLOR_OUTLINE, thick + 2)
-        cv2.rectangle(out, (x - r, y - r), (x + r, y + r), COLOR_MANUAL, -1)
-    return out
-
-
-def display_width(width: int, height: int, max_height: int = 680, max_width: int = 640) -> int:
+def display_width(width: int, height: int, max_height: int = 640, max_width: int = 600) -> int:
     """Width (CSS px) at which a photo fits a laptop screen next to the numbers."""
     if width <= 0 or height <= 0:
         return max_width

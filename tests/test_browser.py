@@ -1,0 +1,166 @@
+"""The app in a real browser: `streamlit run app.py` + Debian chromium driven by Playwright.
+
+Upload a photo, see the annotated photo really render, click on it to move a landmark and watch a
+number change, download the report. Needs /usr/bin/chromium (`make browser-deps`); never downloads a
+browser.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from posture.analysis import analyze
+from posture.imaging import load_photo
+from posture.pose import PoseModel
+from tests.conftest import FRONT
+from ui import report_bridge
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+SHOULDER = "Shoulder line tilt"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium "
+                       "(run `make browser-deps`)"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    port = _free_port()
+    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.headless", "true"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    url = f"http://localhost:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+                pytest.fail(f"streamlit did not start:\n{out[-2000:]}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def _card_value(page: Any, label: str) -> str:
+    card = page.locator(".pc-card", has=page.locator(".pc-label", has_text=label))
+    return str(card.locator(".pc-value").inner_text())
+
+
+def _number(text: str) -> float:
+    m = re.match(r"[+-]?\d+(?:\.\d+)?", text)
+    assert m, text
+    return float(m.group())
+
+
+def test_upload_click_to_correct_and_download(server: str, tmp_path: Path, model: PoseModel) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
+            page.goto(server)
+            expect(page.get_by_role("heading", name="New assessment")).to_be_visible(timeout=30_000)
+            page.screenshot(path=tmp_path / "0-start.png")
+
+            # upload: the file input of st.file_uploader
+            page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(FRONT))
+            page.locator(".pc-card").first.wait_for(timeout=90_000)
+            before = _card_value(page, SHOULDER)
+            assert "°" in before and "±" in before
+
+            # the annotated photo really rendered (inside the click component's iframe)
+            frame = page.frame_locator('iframe[title*="streamlit_image_coordinates"]')
+            img = frame.locator("#image")
+            img.wait_for(timeout=30_000)
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('iframe')].some(f => {"
+                " const i = f.contentDocument && f.contentDocument.getElementById('image');"
+                " return i && i.complete && i.naturalWidth > 0; })",
+                timeout=30_000,
+            )
+            natural_w, shown_w, shown_h = img.evaluate("e => [e.naturalWidth, e.width, e.height]")
+            assert natural_w > 0 and shown_w > 100 and shown_h > 100
+            page.screenshot(path=tmp_path / "1-analysed.png")
+
+            # move the client's right shoulder 5% of the photo height lower with one click
+            base = analyze(load_photo(FRONT.read_bytes()), "anterior", model=model)
+            x, y = base.point_xy("right_shoulder")
+            fw, fh = float(base.image["width"]), float(base.image["height"])
+            pos = {"x": x * shown_w / fw, "y": (y + 0.05 * fh) * shown_h / fh}
+            img.click(position=pos)
+            expect(page.locator(".pc-card", has_text=SHOULDER).locator(".pc-value")).not_to_have_text(
+                before, timeout=30_000
+            )
+            after = _card_value(page, SHOULDER)
+            assert _number(after) > _number(before) + 2.0, (before, after)
+            expect(page.locator(".pc-manual").first).to_be_visible()
+            page.screenshot(path=tmp_path / "2-corrected.png")
+
+            # downloads: the JSON always, the PDF when the report package is installed
+            with page.expect_download(timeout=30_000) as dl:
+                page.get_by_role("button", name=re.compile("Download measurements")).click()
+            data = json.loads(Path(dl.value.path()).read_text())
+            assert data["schema"] == "posture.analysis/1"
+            assert data["landmarks"]["right_shoulder"].get("manual") is True
+            if report_bridge.pdf_available():
+                with page.expect_download(timeout=60_000) as dl:
+                    page.get_by_role("button", name=re.compile("Download PDF report")).click()
+                assert Path(dl.value.path()).read_bytes().startswith(b"%PDF")
+
+            # no error or exception box anywhere
+            assert page.locator('[data-testid="stException"]').count() == 0
+            assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+
+            # the README's screenshot: the corrected assessment, from the top of the page
+            page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')?.scrollTo(0, 0)")
+            page.wait_for_timeout(500)
+            shot = tmp_path / "screenshot.png"
+            page.screenshot(path=shot)
+            docs = ROOT / "docs"
+            if docs.is_dir():
+                shutil.copyfile(shot, docs / "screenshot.png")
+        finally:
+            browser.close()
