@@ -19,14 +19,14 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/streamlit run app.py --server.port $(PORT)
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
 
 # Debian chromium for the real-browser test (never `playwright install`: no downloads but packages).
 browser-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@test -x /usr/bin/chromium || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "chromium missing: the browser test will be skipped"; fi; }
+	  else echo "/usr/bin/chromium missing (needs root + apt-get): the browser test will be skipped"; fi; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
