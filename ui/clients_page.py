@@ -1,0 +1,108 @@
+"""Clients page: find or add a client, record consent, see their assessments, export or erase.
+
+Only widgets and calls into :mod:`posture.store`; no maths here. The store (a database engine, no
+health data) is opened once per process with ``st.cache_resource``; records are read per rerun.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from posture.errors import PostureError
+from posture.store import Store, open_store
+
+SELECTED = "posture_selected_client"
+
+
+@st.cache_resource(show_spinner=False)
+def get_store() -> Store:
+    """The clinic's store (POSTURE_DATABASE_URL, else POSTURE_DATA_DIR/posture.db)."""
+    return open_store()
+
+
+def _new_client_form(store: Store) -> None:
+    with st.expander("Add a client", expanded=False), st.form("new_client", clear_on_submit=True):
+        name = st.text_input("Name or code", help="A pseudonymous code is enough.")
+        dob = st.date_input("Date of birth (optional)", value=None, min_value=dt.date(1900, 1, 1))
+        notes = st.text_area("Notes")
+        consent = st.checkbox("The client consents to storing their photos and measurements here")
+        if st.form_submit_button("Add client"):
+            try:
+                cid = store.create_client(name, date_of_birth=dob, notes=notes, consent_given=consent)
+            except PostureError as exc:
+                st.error(str(exc))
+                return
+            st.session_state[SELECTED] = cid
+            st.success(f"Added {name.strip()}.")
+
+
+def render() -> None:
+    st.title("Clients")
+    try:
+        store = get_store()
+    except PostureError as exc:
+        st.error(str(exc))
+        return
+    _new_client_form(store)
+    query = st.text_input("Search by name, code or id", key="client_query")
+    clients = store.find_clients(query)
+    if not clients:
+        st.info("No clients yet." if not query else "No client matches.")
+        return
+    ids = [c.id for c in clients]
+    names = {c.id: f"{c.name} (#{c.id})" for c in clients}
+    current = st.session_state.get(SELECTED)
+    cid = st.selectbox("Client", ids, index=ids.index(current) if current in ids else 0,
+                       format_func=names.__getitem__, key="client_pick")
+    st.session_state[SELECTED] = cid
+    client = store.get_client(cid)
+
+    left, right = st.columns(2)
+    with left:
+        st.subheader(client.name)
+        if client.date_of_birth:
+            st.write(f"Born {client.date_of_birth:%d %b %Y}")
+        if client.consent_given and client.consent_at:
+            st.success(f"Consent recorded {client.consent_at:%d %b %Y %H:%M} UTC")
+        else:
+            st.warning("No consent recorded: do not store photos of this client.")
+            if st.button("Record consent now", key="consent_btn"):
+                store.record_consent(cid, True)
+                st.rerun()
+        notes = st.text_area("Notes", value=client.notes, key=f"notes_{cid}")
+        if notes != client.notes and st.button("Save notes", key="save_notes"):
+            store.update_client(cid, notes=notes)
+            st.rerun()
+    with right:
+        records = store.list_assessments(cid)
+        st.subheader(f"Assessments ({len(records)})")
+        rows = []
+        for r in records:
+            ms = r.measurements
+            rows.append({
+                "id": r.id,
+                "date": r.taken_at.isoformat(),
+                "view": r.view,
+                "shoulder tilt °": (ms.get("shoulder_tilt") or {}).get("value"),
+                "hip tilt °": (ms.get("hip_tilt") or {}).get("value"),
+                "notes": r.notes,
+            })
+        if rows:
+            st.dataframe(rows, hide_index=True, width="stretch")
+        st.download_button(
+            "Export everything (zip)",
+            data=store.export_client_zip(cid),
+            file_name=f"client_{cid}.zip",
+            mime="application/zip",
+            key="export_zip",
+        )
+    with st.expander("Erase this client"):
+        st.write("Deletes the client, every assessment and every photo, for good.")
+        confirm = st.text_input("Type the client's name to confirm", key="erase_confirm")
+        if st.button("Erase", type="primary", key="erase_btn", disabled=confirm.strip() != client.name):
+            store.delete_client(cid)
+            st.session_state.pop(SELECTED, None)
+            st.success(f"{client.name} was erased.")
+            st.rerun()
