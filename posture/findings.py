@@ -244,14 +244,13 @@ def _side(sign: int) -> str:
 def format_value(value: float, unit: str, uncertainty: float | None) -> str:
     """'+2.4° ± 1.1°', '+1.3 cm ± 0.8 cm', '+3.0 % ± 1.2 % of shoulder width'."""
     unc = 0.0 if uncertainty is None else uncertainty
-    if abs(value) < 0.05:
-        value = 0.0  # no "-0.0"
+    v = "0.0" if abs(value) < 0.05 else f"{value:+.1f}"  # no "-0.0" / "+0.0"
     if unit == "deg":
-        return f"{value:+.1f}° ± {unc:.1f}°"
+        return f"{v}° ± {unc:.1f}°"
     if unit == "cm":
-        return f"{value:+.1f} cm ± {unc:.1f} cm"
+        return f"{v} cm ± {unc:.1f} cm"
     if unit == "% shoulder width":
-        return f"{value:+.1f} % ± {unc:.1f} % of shoulder width"
+        return f"{v} % ± {unc:.1f} % of shoulder width"
     return f"{value:+.2f} {unit} ± {unc:.2f} {unit}".strip()
 
 

@@ -1,0 +1,276 @@
+"""Report: annotated photo, report model, PDF (read back with pypdf), CLI."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from pypdf import PdfReader
+
+from posture.analysis import AnalysisOptions, analyze, correct_landmarks
+from posture.cli import main
+from posture.findings import RED_FLAGS, attach_findings, format_value
+from posture.imaging import load_photo
+from posture.pose import PoseModel
+from posture.report.annotate import AnnotateOptions, annotate
+from posture.report.model import build_report, md_escape
+from posture.report.pdf import render_pdf, safe_text
+from tests.conftest import BACK, FRONT
+
+OPTS = AnalysisOptions(auto_level=False)
+
+
+@pytest.fixture(scope="module")
+def front(model: PoseModel):  # type: ignore[no-untyped-def]
+    photo = load_photo(FRONT)
+    return photo, attach_findings(analyze(photo, "anterior", OPTS, model=model))
+
+
+@pytest.fixture(scope="module")
+def back(model: PoseModel):  # type: ignore[no-untyped-def]
+    photo = load_photo(BACK)
+    return photo, attach_findings(analyze(photo, "posterior", OPTS, model=model))
+
+
+def pdf_text(data: bytes) -> str:
+    reader = PdfReader(io.BytesIO(data))
+    return "\n".join(p.extract_text() or "" for p in reader.pages)
+
+
+def flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+# -- annotate -----------------------------------------------------------------------------------------
+
+
+def _color_near(img: np.ndarray, xy: tuple[float, float], color: tuple[int, int, int], r: int) -> bool:
+    x, y = round(xy[0]), round(xy[1])
+    patch = img[max(y - r, 0):y + r + 1, max(x - r, 0):x + r + 1].astype(int)
+    return bool((np.abs(patch - np.array(color)).sum(axis=2) < 40).any())
+
+
+def test_annotate_is_pure_and_draws_the_lines(front) -> None:  # type: ignore[no-untyped-def]
+    photo, analysis = front
+    before = photo.rgb.copy()
+    o = AnnotateOptions()
+    out = annotate(photo, analysis, o)
+    assert np.array_equal(photo.rgb, before)  # input untouched
+    assert out.shape == photo.rgb.shape and out.dtype == np.uint8
+    s = photo.scale
+    rs = np.array(analysis.point_xy("right_shoulder")) * s
+    ls = np.array(analysis.point_xy("left_shoulder")) * s
+    rh = np.array(analysis.point_xy("right_hip")) * s
+    lh = np.array(analysis.point_xy("left_hip")) * s
+    r = max(2, round(0.004 * max(out.shape)))
+    assert _color_near(out, tuple((rs + ls) / 2), o.shoulder, r)
+    assert _color_near(out, tuple((rh + lh) / 2), o.hip, r)
+    assert not _color_near(photo.rgb, tuple((rs + ls) / 2), o.shoulder, r)
+    # plumb line: true vertical through the ankle midpoint, visible between ankle and hip height
+    ank = (np.array(analysis.point_xy("right_ankle")) + np.array(analysis.point_xy("left_ankle"))) / 2
+    ank *= s
+    hits = [_color_near(out, (ank[0], y), o.plumb, r)
+            for y in np.linspace(rh[1], ank[1], 12)[1:-1]]
+    assert sum(hits) >= 4  # dashed
+
+
+def test_annotate_marks_manual_points_differently(front) -> None:  # type: ignore[no-untyped-def]
+    photo, analysis = front
+    o = AnnotateOptions()
+    x, y = analysis.point_xy("left_knee")
+    moved = correct_landmarks(analysis, {"left_knee": (x + 4, y)})
+    s = photo.scale
+    at = ((x + 4) * s, y * s)
+    r = max(3, round(0.012 * max(photo.rgb.shape)))
+    assert _color_near(annotate(photo, moved, o), at, o.manual, r)
+    assert not _color_near(annotate(photo, analysis, o), at, o.manual, r)
+
+
+def test_annotate_follows_the_camera_roll(front) -> None:  # type: ignore[no-untyped-def]
+    """The dashed reference is a TRUE horizontal: drawn at image angle +roll_deg."""
+    photo, analysis = front
+    white = (255, 255, 255)
+    s = photo.scale
+    sy = analysis.point_xy("right_shoulder")[1] * s
+
+    def reference_angle(tilted) -> float:  # type: ignore[no-untyped-def]
+        img = annotate(photo, tilted, AnnotateOptions(reference=white, **_no_colors()))
+        base = annotate(photo, tilted, AnnotateOptions(reference=(0, 0, 0), **_no_colors()))
+        diff = np.abs(img.astype(int) - base.astype(int)).sum(axis=2) > 60
+        ys, xs = np.nonzero(diff)
+        keep = np.abs(ys - sy) < 0.08 * img.shape[0]  # the shoulder reference only
+        assert keep.sum() > 20
+        return float(np.degrees(np.arctan(np.polyfit(xs[keep], ys[keep], 1)[0])))
+
+    for roll in (0.0, 6.0, -4.0):
+        assert reference_angle(_with_roll(analysis, roll)) == pytest.approx(roll, abs=0.7)
+
+
+def _no_colors() -> dict[str, tuple[int, int, int]]:
+    k = (0, 0, 0)
+    return {"shoulder": k, "hip": k, "plumb": k, "skeleton": k, "point": k, "manual": k,
+            "short_side": k}
+
+
+def _with_roll(analysis, roll: float):  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    return replace(analysis, level={**analysis.level, "roll_deg": roll})
+
+
+# -- report model --------------------------------------------------------------------------------------
+
+
+def test_report_rows_carry_values_and_sides(front) -> None:  # type: ignore[no-untyped-def]
+    photo, analysis = front
+    rep = build_report(photo, analysis, client="Ann", when="1 Jan 2025")
+    names = [r.name for r in rep.measurements]
+    assert names == list(analysis.measurements)
+    for row in rep.measurements:
+        m = analysis.measurements[row.name]
+        if m.available:
+            number, unc = re.match(r"([-+]?\d+\.\d)\D+± (\d+\.\d)", row.value).groups()  # type: ignore[union-attr]
+            assert float(number) == pytest.approx(m.value, abs=0.051)
+            assert float(unc) == pytest.approx(m.uncertainty, abs=0.051)
+            assert row.side == m.side
+        else:
+            assert row.value == "unavailable"
+    assert rep.red_flags == RED_FLAGS
+    assert "not a diagnosis" in rep.disclaimer
+    assert rep.findings == analysis.findings and rep.findings
+
+
+def test_sections_escape_user_markdown(front) -> None:  # type: ignore[no-untyped-def]
+    photo, analysis = front
+    rep = build_report(photo, analysis, client="**bold** <b>x</b>", notes="$x$ [link](http://a)")
+    secs = dict(rep.sections())
+    head = secs["Posture screening report"]
+    assert isinstance(head, str)
+    assert r"\*\*bold\*\*" in head and r"\<b\>" in head
+    assert "Red flags" in " ".join(secs)
+    notes = secs["Therapist notes"]
+    assert isinstance(notes, str) and r"\$x\$" in notes and r"\[link\]" in notes
+    assert md_escape("a_b") == r"a\_b"
+
+
+# -- PDF -----------------------------------------------------------------------------------------------
+
+
+def test_pdf_contains_values_sides_findings_and_red_flags(front) -> None:  # type: ignore[no-untyped-def]
+    photo, analysis = front
+    rep = build_report(photo, analysis, client="Ann Example", when="1 Jan 2025")
+    data = render_pdf(rep, annotate(photo, analysis))
+    assert data.startswith(b"%PDF")
+    text = flat(pdf_text(data))
+    assert "Ann Example" in text and "1 Jan 2025" in text
+    for m in analysis.measurements.values():
+        if not m.available:
+            continue
+        value = format_value(m.value, m.unit, m.uncertainty).split(" ± ")[0]
+        assert value in text, value
+        assert m.side in text, m.side
+    assert "°" in text and "±" in text
+    for f in analysis.findings:
+        assert f.title in text
+    for flag in RED_FLAGS:
+        assert flat(flag) in text, flag
+    assert "not a diagnosis" in text
+
+
+def test_pdf_for_a_back_view_with_the_core_finding(back) -> None:  # type: ignore[no-untyped-def]
+    """A constructed core finding prints its hip, the sciatic nerve and its exercises."""
+    from posture.findings import derive_findings
+    from tests.test_findings import mset
+
+    photo, analysis = back
+    fs = derive_findings(mset(shoulder_tilt=3.5, hip_tilt=2.0))
+    rep = build_report(photo, analysis, findings=fs)
+    text = flat(pdf_text(render_pdf(rep, annotate(photo, analysis))))
+    assert "check the left hip" in text
+    assert "sciatic nerve" in text
+    assert "Figure-4 piriformis stretch: left hip" in text
+    assert "posterior (back) view" in text
+
+
+HOSTILE_NAME = 'Zoë "Z" O\'Brien 🦄👍🏽 <script>alert(1)</script> **bold** & <b>x</b>'
+
+
+def test_hostile_user_text_prints_literally(front) -> None:  # type: ignore[no-untyped-def]
+    photo, analysis = front
+    notes = "Line one\n" + "Q" * 5000 + "\n\tTabbed\x00 and \u202e reversed **not bold** # heading"
+    rep = build_report(photo, analysis, client=HOSTILE_NAME, notes=notes)
+    data = render_pdf(rep, annotate(photo, analysis))
+    reader = PdfReader(io.BytesIO(data))
+    assert len(reader.pages) >= 2
+    raw = pdf_text(data)
+    text = flat(raw)
+    for piece in ('Zoë "Z" O\'Brien', "<script>alert(1)</script>", "**bold**", "& <b>x</b>",
+                  "**not bold** # heading", "Tabbed"):
+        assert piece in text, piece
+    assert "🦄" not in text and "?" in text  # the font has no unicorn: replaced, not crashed
+    assert raw.count("Q") == 5000  # the long line is all there, wrapped over several lines
+    assert max(len(line) for line in raw.splitlines()) < 200
+
+
+def test_safe_text_replaces_only_what_the_font_lacks() -> None:
+    assert safe_text("5.2° ± 1.0° Zoë") == "5.2° ± 1.0° Zoë"
+    assert safe_text("a🦄b") == "a?b"
+    assert safe_text("a\x07b\tc") == "a?b    c"
+
+
+def test_blur_faces_changes_only_the_head(front) -> None:  # type: ignore[no-untyped-def]
+    photo, analysis = front
+    rep = build_report(photo, analysis)
+    img = annotate(photo, analysis)
+
+    def page_image(blur: bool) -> np.ndarray:
+        reader = PdfReader(io.BytesIO(render_pdf(rep, img, blur_faces=blur)))
+        return np.asarray(reader.pages[0].images[0].image.convert("RGB"))
+
+    plain, blurred = page_image(False), page_image(True)
+    assert plain.shape == blurred.shape == img.shape
+    s = img.shape[1] / rep.image_size[0]
+    x0, y0, x1, y1 = (max(0, round(v * s)) for v in rep.face_boxes[0])
+
+    def sharpness(a: np.ndarray) -> float:
+        gray = cv2.cvtColor(np.ascontiguousarray(a), cv2.COLOR_RGB2GRAY)
+        return float(cv2.Laplacian(gray, cv2.CV_64F).var())
+
+    assert sharpness(blurred[y0:y1, x0:x1]) < 0.5 * sharpness(plain[y0:y1, x0:x1])
+    # below the head nothing changes
+    assert np.array_equal(plain[y1 + 5:], blurred[y1 + 5:])
+
+
+# -- CLI -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_cli_report_writes_a_pdf(tmp_path: Path) -> None:
+    out = tmp_path / "sub" / "r.pdf"
+    png = tmp_path / "a.png"
+    rc = main(["report", str(FRONT), "--fast", "--no-level", "--client", "Ann", "--notes",
+               "**x**", "--blur-faces", "--annotated", str(png), "-o", str(out)])
+    assert rc == 0
+    text = flat(pdf_text(out.read_bytes()))
+    assert "Ann" in text and "**x**" in text and "Red flags" in text
+    assert png.read_bytes().startswith(b"\x89PNG")
+
+
+def test_cli_report_missing_photo_is_a_clean_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["report", str(tmp_path / "none.jpg"), "-o", str(tmp_path / "r.pdf")])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert err.startswith("posture:") and "Traceback" not in err
+    assert not (tmp_path / "r.pdf").exists()
+
+
+@pytest.mark.slow
+def test_cli_analyze_json_has_findings(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["analyze", str(FRONT), "--json", "--fast", "--no-level"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["findings"] and {"key", "severity", "text", "sides"} <= set(d["findings"][0])
