@@ -85,7 +85,7 @@ DISCLAIMER = (
     "A screening aid for a trained therapist, not a diagnosis. Findings describe the posture in one "
     "photo and are hypotheses to confirm by hands-on assessment."
 )
-RED_FLAGS_TITLE = "Red flags: refer for medical assessment the same day"
+RED_FLAGS_TITLE = "Red flags: same-day medical referral"
 RED_FLAGS: tuple[str, ...] = (
     "New difficulty passing urine, loss of bladder or bowel control, or a new change in either",
     "Numbness or altered feeling in the saddle area (between the legs, buttocks, inner thighs)",
@@ -464,13 +464,13 @@ def _shift(got: Mapping[str, Measurement], opts: FindingOptions) -> Finding:
         m = got["trunk_shift"]
         s = _side(1 if (m.value or 0) > 0 else -1)
         ev.append(_evidence(m, opts))
-        sentences.append(f"The shoulders sit to the {s} of the hips ({_mag(m)}).")
+        sentences.append(f"The shoulders sit {_mag(m)} to the {s} of the hips.")
         signs.append(s)
     if "pelvic_shift" in got:
         m = got["pelvic_shift"]
         s = _side(1 if (m.value or 0) > 0 else -1)
         ev.append(_evidence(m, opts))
-        sentences.append(f"The pelvis sits to the {s} of the feet (plumb line) ({_mag(m)}).")
+        sentences.append(f"The pelvis sits {_mag(m)} to the {s} of the plumb line through the feet.")
         signs.append(s)
     # the leg carrying the body: the pelvic shift when measured, else the trunk shift
     side = signs[-1]

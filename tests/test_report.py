@@ -261,7 +261,9 @@ def test_cli_report_writes_a_pdf(tmp_path: Path) -> None:
     assert png.read_bytes().startswith(b"\x89PNG")
 
 
-def test_cli_report_missing_photo_is_a_clean_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_report_missing_photo_is_a_clean_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     rc = main(["report", str(tmp_path / "none.jpg"), "-o", str(tmp_path / "r.pdf")])
     assert rc == 2
     err = capsys.readouterr().err

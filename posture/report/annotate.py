@@ -54,7 +54,7 @@ class AnnotateOptions:
     # Landmark dot radius as a fraction of the diagonal.
     dot_fraction: float = 0.005
     # Text height as a fraction of the image height.
-    text_fraction: float = 0.028
+    text_fraction: float = 0.032
     # Points below this visibility are drawn faded (they are not trusted by the measurements).
     min_visibility: float = 0.5
     skeleton: Color = (235, 235, 235)
@@ -123,7 +123,7 @@ def annotate(photo: Photo, analysis: Analysis, options: AnnotateOptions | None =
         _line(img, a, b, color, lw + 1)
         m = ms.get(name)
         if m is not None and m.available and m.value is not None:
-            label = f"{m.value:+.1f}°"
+            label = "0.0°" if abs(m.value) < 0.05 else f"{m.value:+.1f}°"
             end = hi + horiz * hi_end  # the reference line's end with the larger image x
             _text(img, label, end + np.array([0.01 * w, 0.0]), color, o.text_fraction * h * 0.8,
                   center=True)
@@ -217,7 +217,7 @@ def _text(
     align_right: bool = False,
     center: bool = False,
 ) -> None:
-    """ASCII text with a dark outline; the degree sign is drawn as a small circle."""
+    """ASCII text on a translucent dark box; the degree sign is drawn as a small circle."""
     font = cv2.FONT_HERSHEY_SIMPLEX
     base_h = cv2.getTextSize("Hg", font, 1.0, 1)[0][1]
     scale = max(0.3, height_px / max(base_h, 1))
@@ -236,9 +236,14 @@ def _text(
     x = min(max(x, 2.0), ww - total - 2.0)
     y = min(max(y, th + 2.0), hh - 2.0)
     org = (round(x), round(y))
-    cv2.putText(img, body, org, font, scale, (0, 0, 0), thick + 2 * max(1, thick // 2 + 1), cv2.LINE_AA)
+    # a translucent dark box behind the text keeps it readable on any background
+    pad = max(2, round(0.25 * th))
+    bx0, by0 = max(round(x) - pad, 0), max(round(y - th) - pad, 0)
+    bx1, by1 = min(round(x + total) + pad, ww), min(round(y) + pad + thick, hh)
+    if bx1 > bx0 and by1 > by0:
+        region = img[by0:by1, bx0:bx1].astype(np.float32)
+        img[by0:by1, bx0:bx1] = (region * 0.35).astype(np.uint8)
     cv2.putText(img, body, org, font, scale, color, thick, cv2.LINE_AA)
     if deg:
         c = (round(x + tw + 1.5 * ring), round(y - th + ring))
-        cv2.circle(img, c, ring, (0, 0, 0), max(1, thick) + 2, cv2.LINE_AA)
         cv2.circle(img, c, ring, color, max(1, thick - 1), cv2.LINE_AA)

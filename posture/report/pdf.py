@@ -158,7 +158,7 @@ def render_pdf(report: Report, annotated_rgb: np.ndarray, blur_faces: bool = Fal
     _heading(pdf, "Measurements")
     pdf.set_font(FAMILY, "", 8.5)
     with pdf.table(
-        col_widths=(50, 44, 46, 40), text_align="LEFT", line_height=4.2, padding=1.2,
+        col_widths=(44, 54, 46, 36), text_align="LEFT", line_height=4.2, padding=1.2,
         headings_style=FontFace(emphasis="BOLD", fill_color=(235, 235, 235)),
         first_row_as_headings=True, width=full_w,
     ) as table:
