@@ -65,6 +65,9 @@ class AnalysisOptions:
     # Refine on a canonical crop with test-time augmentation (False = one model pass, fast path).
     refine: bool = True
     augmentations: tuple[Augmentation, ...] = DEFAULT_AUGMENTATIONS
+    # Passes (the first augmentations) used to locate the client before the final crop; 0 = crop
+    # straight from the first full-photo pass.
+    locate_passes: int = 3
     # Crop height in pixels given to the model: the model reads a 256 px region of the person, so
     # 640 px leaves its person detector enough detail while making the result independent of the
     # photo's own resolution.
@@ -74,7 +77,8 @@ class AnalysisOptions:
     # Landmark placement noise floor as a fraction of torso length (shoulder to hip midpoints).
     # Refined: the residual error after augmentation; single pass: one pass's placement jitter.
     # Both calibrated by benchmarks/accuracy.py (coverage of the stated 95% interval >= 0.9).
-    noise_fraction_refined: float = 0.006
+    noise_fraction_refined: float = 0.004
+    pass_spread_weight: float = 0.5
     noise_fraction_single: float = 0.015
     # A second person whose box is at least this fraction of the client's makes the photo ambiguous.
     ambiguous_area_ratio: float = 0.55
@@ -152,7 +156,14 @@ def analyze(
     primary = _choose_client(candidates, ww, wh, opts, warnings)
 
     if opts.refine:
-        passes_work = _refine(net, rgb, primary, opts)
+        bbox = primary.bbox()
+        if opts.locate_passes:
+            # a few passes first, so that the final crop does not inherit the jitter of one pass
+            first = _refine(net, rgb, bbox, opts.augmentations[: opts.locate_passes], opts)
+            if first:
+                boxes = np.array([RawPose(p).bbox() for p in first])
+                bbox = tuple(float(v) for v in np.median(boxes, axis=0))  # type: ignore[assignment]
+        passes_work = _refine(net, rgb, bbox, opts.augmentations, opts)
         if len(passes_work) < 2:
             warnings.append("Refinement passes failed; the landmarks come from a single model pass.")
             passes_work = [primary.points]
@@ -181,6 +192,7 @@ def analyze(
         scale_rel_sd=0.0 if scale is None else float(scale["relative_sd"]),
         sigma_px=max(frac * torso, 0.5 * inv),
         min_visibility=opts.min_visibility,
+        pass_spread_weight=opts.pass_spread_weight if len(passes_work) > 1 else 1.0,
     )
     measurements = measure_all(anat, anat_passes, ctx)
     for m in measurements.values():
@@ -311,13 +323,16 @@ def _crop_transform(
 
 
 def _refine(
-    net: PoseModel, rgb: np.ndarray, primary: RawPose, opts: AnalysisOptions
+    net: PoseModel,
+    rgb: np.ndarray,
+    bbox: tuple[float, float, float, float],
+    augmentations: tuple[Augmentation, ...],
+    opts: AnalysisOptions,
 ) -> list[np.ndarray]:
-    """Run the augmented passes; return landmark sets mapped back to working-copy pixels with the
-    model's labels made consistent (mirrored passes have their left/right rows swapped back)."""
-    bbox = primary.bbox()
+    """Run the augmented passes on crops around ``bbox``; return landmark sets mapped back to
+    working-copy pixels (mirrored passes have their left/right rows swapped back)."""
     results: list[np.ndarray] = []
-    for aug in opts.augmentations:
+    for aug in augmentations:
         m, (ow, oh) = _crop_transform(bbox, aug, opts.canonical_height)
         s = float(np.hypot(m[0, 0], m[1, 0]))
         src = rgb
