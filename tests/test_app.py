@@ -13,7 +13,7 @@ from posture.analysis import analyze
 from posture.imaging import load_photo
 from posture.pose import PoseModel
 from tests.conftest import BACK, FRONT
-from ui import state
+from ui import report_bridge, state
 from ui.widgets import fmt_value
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -73,6 +73,7 @@ def test_upload_shows_the_librarys_measurements(app: AppTest, model: PoseModel) 
     # the JSON export is offered, with the same numbers
     labels = [b.label for b in app.get("download_button")]
     assert "Download measurements (JSON)" in labels
+    assert ("Download PDF report" in labels) == report_bridge.pdf_available()
 
 
 def test_text_named_jpg_gives_a_clear_error(app: AppTest) -> None:
@@ -115,6 +116,8 @@ def test_sample_back_view_switches_the_view_to_posterior(app: AppTest) -> None:
     shown = cards(app)
     pelvic = next(v for k, v in shown.items() if k.startswith("Pelvic shift"))
     assert pelvic.startswith("unavailable: ") and "ankle" in pelvic
+    # said once, on the card, not again as a warning box
+    assert not any(w.value.startswith("Pelvic shift") for w in app.warning)
     assert BACK.name == "coco_000000183709.jpg"  # the sample offered is the conftest BACK photo
 
 

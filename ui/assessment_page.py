@@ -197,8 +197,11 @@ def measurements_ui(analysis: Analysis) -> None:
         "".join(card_html(m, analysis.manual) for m in analysis.measurements.values()),
         unsafe_allow_html=True,
     )
+    # "<label> unavailable: ..." warnings are already on the greyed cards
+    greyed = tuple(f"{m.label} unavailable" for m in analysis.measurements.values() if not m.available)
     for w in analysis.warnings:
-        st.warning(w)
+        if not w.startswith(greyed):
+            st.warning(w)
     st.caption(level_text(analysis.level, analysis.scale))
 
 
@@ -268,25 +271,19 @@ def downloads_ui(photo: Photo, analysis: Analysis) -> None:
                 help="Printed on the PDF only; not stored.",
             ).strip() or None
             blur = st.checkbox("Blur the face in the report", key="report_blur")
-            pdf_key = hashlib.sha256(f"{doc}|{client}|{blur}".encode()).hexdigest()
-            cache: dict[str, bytes | None] = st.session_state.setdefault("posture_pdf", {})
-            if pdf_key not in cache:
-                cache.clear()  # one report per session is enough
-                try:
-                    with st.spinner("Preparing the PDF report..."):
-                        cache[pdf_key] = report_bridge.pdf_report(photo, analysis, client, blur)
-                except PostureError as exc:
-                    st.error(str(exc))
-                    cache[pdf_key] = None
-            pdf = cache[pdf_key]
-            if pdf:
-                st.download_button(
-                    "Download PDF report", pdf, file_name=f"posture-report-{stamp}.pdf",
-                    mime="application/pdf", type="primary", width="stretch", on_click="ignore",
-                    icon=":material/picture_as_pdf:",
-                )
-            else:
-                st.caption("The PDF report could not be made for this photo.")
+
+            def make_pdf() -> bytes:
+                # runs only when the button is clicked, on Streamlit's download thread
+                pdf = report_bridge.pdf_report(photo, analysis, client, blur)
+                if pdf is None:
+                    raise RuntimeError("the PDF report could not be made")
+                return pdf
+
+            st.download_button(
+                "Download PDF report", make_pdf, file_name=f"posture-report-{stamp}.pdf",
+                mime="application/pdf", type="primary", width="stretch", on_click="ignore",
+                icon=":material/picture_as_pdf:",
+            )
     with c2:
         st.download_button(
             "Download measurements (JSON)", doc, file_name=f"posture-assessment-{stamp}.json",
