@@ -218,7 +218,7 @@ def render_pdf(report: Report, annotated_rgb: np.ndarray, blur_faces: bool = Fal
                                align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             if ex.contraindications:
                 pdf.set_text_color(*RED)
-                pdf.multi_cell(0, 4.2, safe_text("Do not do it / stop if: "
+                pdf.multi_cell(0, 4.2, safe_text("Skip or stop if: "
                                                  + "; ".join(ex.contraindications) + "."),
                                align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
                 pdf.set_text_color(0, 0, 0)
