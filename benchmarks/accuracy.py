@@ -61,7 +61,9 @@ def _resize(s: float) -> Callable[[np.ndarray], np.ndarray]:
 def _crop(left: float, top: float, right: float, bottom: float) -> Callable[[np.ndarray], np.ndarray]:
     def f(rgb: np.ndarray) -> np.ndarray:
         h, w = rgb.shape[:2]
-        return np.ascontiguousarray(rgb[int(h * top) : h - int(h * bottom), int(w * left) : w - int(w * right)])
+        rows = slice(int(h * top), h - int(h * bottom))
+        cols = slice(int(w * left), w - int(w * right))
+        return np.ascontiguousarray(rgb[rows, cols])
 
     return f
 
@@ -154,7 +156,8 @@ def landmark_error(analysis: object, ann: dict[str, dict[str, float]]) -> float 
     if any(ann.get(n, {}).get("v", 0) == 0 for n in names):
         return None
     gt = {n: np.array([ann[n]["x"], ann[n]["y"]]) for n in names}
-    torso = np.linalg.norm((gt["left_shoulder"] + gt["right_shoulder"]) / 2 - (gt["left_hip"] + gt["right_hip"]) / 2)
+    mid_sh = (gt["left_shoulder"] + gt["right_shoulder"]) / 2
+    torso = np.linalg.norm(mid_sh - (gt["left_hip"] + gt["right_hip"]) / 2)
     if torso <= 0:
         return None
     errs = [np.linalg.norm(np.array(analysis.point_xy(n)) - gt[n]) for n in names]  # type: ignore[attr-defined]
@@ -179,7 +182,7 @@ def main() -> int:
     items = collect(folder, args.limit)
     shared_model()
     stats: dict[str, dict[str, list[float]]] = {
-        k: {"sd_s": [], "sd_h": [], "rg_s": [], "rg_h": [], "cov": [], "unc": [], "lm": [], "err_s": [], "err_h": []}
+        k: {key: [] for key in ("sd_s", "sd_h", "rg_s", "rg_h", "cov", "unc", "lm", "err_s", "err_h")}
         for k in ("ours", "raw")
     }
     t0 = time.perf_counter()

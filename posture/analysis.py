@@ -159,9 +159,9 @@ def analyze(
         bbox = primary.bbox()
         if opts.locate_passes:
             # a few passes first, so that the final crop does not inherit the jitter of one pass
-            first = _refine(net, rgb, bbox, opts.augmentations[: opts.locate_passes], opts)
-            if first:
-                boxes = np.array([RawPose(p).bbox() for p in first])
+            located = _refine(net, rgb, bbox, opts.augmentations[: opts.locate_passes], opts)
+            if located:
+                boxes = np.array([RawPose(p).bbox() for p in located])
                 bbox = tuple(float(v) for v in np.median(boxes, axis=0))  # type: ignore[assignment]
         passes_work = _refine(net, rgb, bbox, opts.augmentations, opts)
         if len(passes_work) < 2:

@@ -74,7 +74,7 @@ def _waist_cut() -> bytes:
 
 def _no_person() -> bytes:
     rng = np.random.default_rng(0)
-    y, x = np.mgrid[0:480, 0:640]
+    _, x = np.mgrid[0:480, 0:640]
     wall = (120 + 40 * np.sin(x / 50.0) + rng.normal(0, 6, (480, 640))).clip(0, 255)
     return encode(np.dstack([wall, wall * 0.9, wall * 0.8]).astype(np.uint8))
 
