@@ -1,0 +1,391 @@
+"""Speed and memory of an analysis against the cheapest possible MediaPipe pipeline (issue 8).
+
+    .venv/bin/python benchmarks/speed.py [--repeats 5] [--skip-batch] [--skip-memory]
+
+From ``sample_images/yogait_tada3.jpg`` (one man standing, whole body) it makes a 1 MP and a 12 MP
+JPEG, a ~12 MP HEIC and a 48 MP JPEG in a temporary folder (upscaled with cv2.INTER_CUBIC, padded
+by edge replication to 4:3 so the whole body stays in frame), then measures, per photo:
+
+* floor: the cheapest decode at the resolution the model needs (Pillow JPEG draft mode to a long
+  side of 1-2k px; HEIC has no draft mode, so a full decode and an area downscale) plus ONE
+  MediaPipe pass on that image;
+* typical app: a full-resolution decode (cv2.imdecode; Pillow for HEIC) plus one full-resolution pass;
+* ours single-pass: ``analyze(load_photo(bytes), options=AnalysisOptions(refine=False,
+  auto_level=False))``, decode included;
+* ours full: ``analyze(load_photo(bytes))`` with the default options, findings, the annotated photo
+  and the PDF, end to end and phase by phase (the phases call the same pieces in the same order as
+  ``posture.analysis.analyze``).
+
+Then the peak memory (ru_maxrss of a fresh process after load_photo + analyze, nothing subtracted)
+for a 12 MP and a 48 MP photo, and the batch throughput of ``posture analyze FOLDER --json`` in one
+process against two processes on half of the files each.
+
+Every timing is the minimum (and median) of ``--repeats`` runs after one warm-up run, with
+time.perf_counter. The machine is shared: other processes make the medians noisy; the minimum is
+the figure to compare. The last line is machine readable::
+
+    single_pass_ratio=<x> full_ratio=<y> batch_photos_per_s=<z> peak_mb_48mp=<m>
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from posture import analysis as an  # noqa: E402
+from posture import calibration  # noqa: E402
+from posture.analysis import AnalysisOptions, analyze  # noqa: E402
+from posture.findings import attach_findings  # noqa: E402
+from posture.imaging import load_photo  # noqa: E402
+from posture.metrics import MeasureContext, measure_all  # noqa: E402
+from posture.pose import PoseModel, RawPose  # noqa: E402
+from posture.report.annotate import annotate  # noqa: E402
+from posture.report.model import build_report  # noqa: E402
+from posture.report.pdf import render_pdf  # noqa: E402
+from posture.sides import View, assign_sides  # noqa: E402
+
+SOURCE = ROOT / "sample_images" / "yogait_tada3.jpg"
+PYTHON = sys.executable
+# the long side the floor decodes to: what the model needs (analysis works on <= 2048 px)
+FLOOR_MAX_SIDE = 2048
+# sizes (w, h), 4:3 landscape like the source photo
+# the single-pass path: one model pass, no automatic level
+FAST = AnalysisOptions(refine=False, auto_level=False)
+SIZES = {"1MP": (1152, 864), "12MP": (4000, 3000), "48MP": (8000, 6000)}
+
+
+# -- timing ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Timing:
+    best: float
+    median: float
+
+    def ms(self) -> str:
+        return f"{self.best * 1000:8.1f} ms (median {self.median * 1000:7.1f})"
+
+
+def bench(fn: Callable[[], object], repeats: int) -> Timing:
+    fn()  # warm-up: first-call allocations, lazy imports, model graph set-up
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return Timing(min(times), statistics.median(times))
+
+
+# -- test photos -----------------------------------------------------------------------------------
+
+
+def _upscaled(src: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    w, h = size
+    sh, sw = src.shape[:2]
+    s = min(w / sw, h / sh)
+    big = cv2.resize(src, (round(sw * s), round(sh * s)), interpolation=cv2.INTER_CUBIC)
+    bh, bw = big.shape[:2]
+    top, left = (h - bh) // 2, (w - bw) // 2
+    out: np.ndarray = cv2.copyMakeBorder(
+        big, top, h - bh - top, left, w - bw - left, cv2.BORDER_REPLICATE
+    )
+    return out
+
+
+def make_photos(folder: Path) -> dict[str, Path]:
+    bgr = cv2.imread(str(SOURCE))
+    if bgr is None:
+        raise SystemExit(f"cannot read {SOURCE}")
+    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    out: dict[str, Path] = {}
+    for name, size in SIZES.items():
+        img = Image.fromarray(_upscaled(rgb, size))
+        path = folder / f"photo_{name}.jpg"
+        img.save(path, format="JPEG", quality=90)
+        out[f"{name} JPEG"] = path
+        if name == "12MP":
+            import pillow_heif
+
+            pillow_heif.register_heif_opener()
+            hpath = folder / f"photo_{name}.heic"
+            img.save(hpath, format="HEIF", quality=85)
+            out[f"{name} HEIC"] = hpath
+    return out
+
+
+# -- the four pipelines ----------------------------------------------------------------------------
+
+
+def floor_decode(data: bytes) -> np.ndarray:
+    im = Image.open(io.BytesIO(data))
+    w, h = im.size
+    if im.format == "JPEG":
+        k = 1
+        while max(w, h) / k > FLOOR_MAX_SIDE and k < 8:  # JPEG DCT scaling: 1/2, 1/4, 1/8
+            k *= 2
+        if k > 1:
+            im.draft("RGB", (w // k, h // k))
+        im.load()
+        return np.asarray(im.convert("RGB"))
+    arr = np.asarray(im.convert("RGB"))  # HEIC: no reduced decode exists
+    if max(w, h) > FLOOR_MAX_SIDE:
+        s = FLOOR_MAX_SIDE / max(w, h)
+        arr = cv2.resize(arr, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+    return arr
+
+
+def full_decode(data: bytes, fmt: str) -> np.ndarray:
+    if fmt == "JPEG":
+        bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        rgb: np.ndarray = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        return rgb
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+
+
+def ours_full(data: bytes, model: PoseModel) -> bytes:
+    photo = load_photo(data)
+    analysis = attach_findings(analyze(photo, model=model))
+    rgb = annotate(photo, analysis)
+    return render_pdf(build_report(photo, analysis), rgb)
+
+
+# -- phases of ours-full, in the order analyze() runs them -----------------------------------------
+
+
+def phases(data: bytes, model: PoseModel, repeats: int) -> tuple[dict[str, Timing], int]:
+    """Time each phase on its own (min of ``repeats``); returns the timings and the model passes."""
+    opts = AnalysisOptions()
+    v = View.ANTERIOR
+    out: dict[str, Timing] = {}
+    out["decode (load_photo)"] = bench(lambda: load_photo(data), repeats)
+    photo = load_photo(data)
+    # load_photo applies EXIF orientation inside; the test photos carry none, so this is the cost
+    # of reading the tag plus what a rotation of the working copy would cost (a phone portrait)
+    pil = Image.fromarray(photo.rgb)
+
+    def orient() -> None:
+        Image.open(io.BytesIO(data)).getexif().get(0x0112)
+        np.asarray(pil.transpose(Image.Transpose.ROTATE_270))
+
+    out["orient (EXIF + rotate)"] = bench(orient, repeats)
+    rgb = photo.rgb
+    wh, ww = rgb.shape[:2]
+
+    def detect() -> RawPose:
+        return an._choose_client(model.detect(rgb), ww, wh, opts, [])
+
+    primary = detect()
+    out["detect (1 pass)"] = bench(detect, repeats)
+
+    def refine() -> list[np.ndarray]:
+        bbox = primary.bbox()
+        located = an._refine(model, rgb, bbox, opts.augmentations[: opts.locate_passes], opts)
+        boxes = np.array([RawPose(p).bbox() for p in located])
+        bbox = tuple(float(x) for x in np.median(boxes, axis=0))  # type: ignore[assignment]
+        return an._refine(model, rgb, bbox, opts.augmentations, opts)
+
+    before = model.passes
+    passes_work = refine()
+    refine_passes = model.passes - before
+    out[f"refine/augment ({refine_passes} passes)"] = bench(refine, repeats)
+    inv = 1.0 / photo.scale
+    anat_passes = np.stack([assign_sides(p, v).points for p in passes_work])
+    anat_passes[:, :, :2] *= inv
+    anat = np.median(anat_passes, axis=0)
+    first = assign_sides(primary.points, v)
+    out["view check (faces)"] = bench(
+        lambda: an._view_warnings(rgb, primary.points, first.agreement, v, opts, []), repeats
+    )
+    out["level (estimate_roll)"] = bench(lambda: calibration.estimate_roll(rgb, primary.mask), repeats)
+    level = an._level(photo, primary.mask, opts, [])
+
+    def measure() -> object:
+        ctx = MeasureContext(
+            toward_left=v.toward_left, width=photo.width, height=photo.height,
+            roll_deg=float(level["roll_deg"]), roll_sd_deg=float(level.get("roll_sd_deg") or 0.0),
+            cm_per_px=None, scale_rel_sd=0.0,
+            sigma_px=max(opts.noise_fraction_refined * an._torso_length(anat), 0.5 * inv),
+            min_visibility=opts.min_visibility, pass_spread_weight=opts.pass_spread_weight,
+        )
+        return measure_all(anat, anat_passes, ctx)
+
+    out["measure"] = bench(measure, repeats)
+    analysis = analyze(photo, model=model)
+    out["findings"] = bench(lambda: attach_findings(analysis), repeats)
+    analysis = attach_findings(analysis)
+    out["annotate"] = bench(lambda: annotate(photo, analysis), repeats)
+    annotated = annotate(photo, analysis)
+    out["PDF (build_report + render_pdf)"] = bench(
+        lambda: render_pdf(build_report(photo, analysis), annotated), repeats
+    )
+    before = model.passes
+    analyze(photo, model=model)
+    return out, model.passes - before
+
+
+# -- memory ------------------------------------------------------------------------------------------
+
+_MEMORY_CODE = """
+import resource, sys
+from posture.analysis import analyze
+from posture.imaging import load_photo
+a = analyze(load_photo(sys.argv[1]))
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+_BASELINE_CODE = """
+import resource
+from posture.pose import shared_model
+from posture.analysis import analyze
+shared_model()
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def peak_mb(path: Path | None) -> float:
+    code = _BASELINE_CODE if path is None else _MEMORY_CODE
+    args = [PYTHON, "-c", code] + ([] if path is None else [str(path)])
+    res = subprocess.run(args, capture_output=True, text=True, check=True, cwd=ROOT)
+    return int(res.stdout.strip().splitlines()[-1]) / 1024.0  # KB on Linux
+
+
+# -- batch -------------------------------------------------------------------------------------------
+
+
+def batch(folder: Path, repeats: int) -> tuple[float, float, int]:
+    """Seconds for ``posture analyze FOLDER --json`` in one process and in two processes (half the
+    photos each); returns (t_one, t_two, n_photos)."""
+    sources = sorted(p for p in (ROOT / "sample_images").glob("yogait_*.jpg"))
+    files = [sources[i % len(sources)] for i in range(10)]
+    halves = [folder / "all", folder / "a", folder / "b"]
+    for h in halves:
+        h.mkdir()
+    for i, f in enumerate(files):
+        shutil.copy(f, halves[0] / f"{i:02d}_{f.name}")
+        shutil.copy(f, halves[1 + i % 2] / f"{i:02d}_{f.name}")
+    exe = [PYTHON, "-m", "posture.cli", "analyze"]
+
+    def one() -> None:
+        subprocess.run([*exe, str(halves[0]), "--json"], capture_output=True, check=True)
+
+    def two() -> None:
+        procs = [subprocess.Popen([*exe, str(h), "--json"], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL) for h in halves[1:]]
+        for p in procs:
+            if p.wait() != 0:
+                raise SystemExit("batch run failed")
+
+    t1 = bench(one, repeats).best
+    t2 = bench(two, repeats).best
+    return t1, t2, len(files)
+
+
+# -- main --------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--skip-batch", action="store_true")
+    ap.add_argument("--skip-memory", action="store_true")
+    args = ap.parse_args(argv)
+    r = args.repeats
+    print(f"cores={os.cpu_count()} load average={os.getloadavg()[0]:.2f} (shared machine: "
+          f"medians are noisy, compare the minima); repeats={r} after 1 warm-up")
+    rows: dict[str, dict[str, Any]] = {}
+    with PoseModel() as model, tempfile.TemporaryDirectory(prefix="posture_speed_") as tmp:
+        photos = make_photos(Path(tmp))
+        for label, path in photos.items():
+            if label.startswith("48MP"):
+                continue
+            data = path.read_bytes()
+            fmt = "JPEG" if path.suffix == ".jpg" else "HEIF"
+            w, h = Image.open(path).size
+            small = floor_decode(data)
+            big = full_decode(data, fmt)
+            row: dict[str, Any] = {"size": f"{w}x{h}", "floor_px": f"{small.shape[1]}x{small.shape[0]}"}
+            row["floor"] = bench(lambda d=data: model.detect(floor_decode(d)), r)  # type: ignore[misc]
+            row["floor_pass"] = bench(lambda s=small: model.detect(s), r)  # type: ignore[misc]
+            row["typical"] = bench(
+                lambda d=data, f=fmt: model.detect(full_decode(d, f)), r  # type: ignore[misc]
+            )
+            row["single"] = bench(
+                lambda d=data: analyze(load_photo(d), options=FAST, model=model), r  # type: ignore[misc]
+            )
+            row["full"] = bench(lambda d=data: ours_full(d, model), r)  # type: ignore[misc]
+            del big, small
+            rows[label] = row
+            print(f"\n{label} ({row['size']}, floor decodes to {row['floor_px']}):")
+            for key, name in (("floor", "floor (reduced decode + 1 pass)"),
+                              ("floor_pass", "  of which the pass"),
+                              ("typical", "typical app (full decode + 1 full pass)"),
+                              ("single", "ours single-pass (decode + analyze)"),
+                              ("full", "ours full (analyze + findings + annotate + PDF)")):
+                print(f"  {name:48s} {row[key].ms()}")
+            print(f"  single-pass / floor = {row['single'].best / row['floor'].best:.2f}   "
+                  f"typical / floor = {row['typical'].best / row['floor'].best:.2f}")
+            sys.stdout.flush()
+
+        data12 = photos["12MP JPEG"].read_bytes()
+        ph, n_passes = phases(data12, model, r)
+        print(f"\nours full, 12 MP JPEG, phase by phase (min of {r}); model passes per analysis: "
+              f"{n_passes}")
+        total = 0.0
+        for name, t in ph.items():
+            total += t.best
+            print(f"  {name:40s} {t.ms()}")
+        print(f"  {'sum of phases':40s} {total * 1000:8.1f} ms   "
+              f"(end to end: {rows['12MP JPEG']['full'].best * 1000:.1f} ms)")
+
+        peak48 = float("nan")
+        if not args.skip_memory:
+            base = peak_mb(None)
+            p12 = peak_mb(photos["12MP JPEG"])
+            peak48 = peak_mb(photos["48MP JPEG"])
+            print(f"\npeak memory (ru_maxrss, fresh process, load_photo + analyze): 12 MP {p12:.0f} MB, "
+                  f"48 MP {peak48:.0f} MB  (imports + model alone: {base:.0f} MB)")
+
+        per_s = float("nan")
+        if not args.skip_batch:
+            reps = max(1, min(r, 3))
+            t1, t2, n = batch(Path(tmp) / "batch", reps)
+            per_s = n / t2
+            print(f"\nbatch `posture analyze FOLDER --json`, {n} photos (min of {reps}): "
+                  f"1 process {t1:.2f} s = {n / t1:.2f} photos/s; 2 processes x {n // 2} photos "
+                  f"{t2:.2f} s = {per_s:.2f} photos/s (speed-up {t1 / t2:.2f}x)")
+
+    floor12 = rows["12MP JPEG"]["floor"].best
+    single_ratio = rows["12MP JPEG"]["single"].best / floor12
+    full_ratio = rows["12MP JPEG"]["full"].best / (n_passes * 1.2 * floor12)
+    full_ratio_pass = rows["12MP JPEG"]["full"].best / (
+        n_passes * 1.2 * rows["12MP JPEG"]["floor_pass"].best
+    )
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\nfull_ratio against the floor pass alone (no decode): {full_ratio_pass:.2f}; "
+          f"this benchmark process peaked at {own:.0f} MB")
+    print(f"single_pass_ratio={single_ratio:.2f} full_ratio={full_ratio:.2f} "
+          f"batch_photos_per_s={per_s:.2f} peak_mb_48mp={peak48:.0f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
