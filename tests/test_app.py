@@ -103,6 +103,15 @@ def test_unexpected_failure_is_generic_and_logs_only_the_type(
     assert "secret" not in caplog.text and "client-name" not in caplog.text
 
 
+def test_one_click_sample_for_a_first_time_user(app: AppTest) -> None:
+    next(b for b in app.button if b.label == "Try it with a sample photo").click().run(timeout=TIMEOUT)
+    assert not app.exception and not app.error
+    assert app.radio(key="source").value == "Try a sample photo"
+    assert app.selectbox(key="sample").value.startswith("Front view")
+    assert app.radio(key="view").value == "anterior"
+    assert "Shoulder line tilt" in cards(app)
+
+
 def test_sample_back_view_switches_the_view_to_posterior(app: AppTest) -> None:
     app.radio(key="source").set_value("Try a sample photo").run(timeout=TIMEOUT)
     box = app.selectbox(key="sample")

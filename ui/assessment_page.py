@@ -43,7 +43,7 @@ def sample_photos() -> dict[str, tuple[Path, str]]:
         out[f"Front view - {path.stem.removeprefix('yogait_').replace('_', ' ')}"] = (path, "anterior")
     back = SAMPLES_DIR / "coco_000000183709.jpg"
     if back.is_file():
-        out["Back view - legs cut at the knees"] = (back, "posterior")
+        out["Back view - cut at the knees"] = (back, "posterior")
     return out
 
 
@@ -186,7 +186,9 @@ def photo_ui(photo: Photo, analysis: Analysis) -> None:
     st.caption(
         "Click the photo to move the chosen landmark. " + legend
         + (f" Placed by hand: {hand}." if hand else "")
-        + " Sides are the client's own: in a front view the client's right is on the left of the photo."
+        + " Sides are the client's own: in this "
+        + ("front view the client's right is on the LEFT of the photo." if view == "anterior"
+           else "back view the client's right is on the RIGHT of the photo.")
     )
 
 
@@ -291,11 +293,22 @@ def downloads_ui(photo: Photo, analysis: Analysis) -> None:
         )
 
 
+def _use_first_sample() -> None:
+    samples = sample_photos()
+    if samples:
+        first = next(iter(samples))
+        st.session_state["source"] = SOURCES[2]
+        st.session_state["sample"] = first
+        st.session_state["view"] = samples[first][1]
+
+
 def intro_ui() -> None:
     st.info(
         "Choose a photo in the sidebar: upload one, take one with the camera, or try a sample photo. "
         "The client should stand upright, whole body in the frame, facing or turned away from the camera."
     )
+    if sample_photos():
+        st.button("Try it with a sample photo", on_click=_use_first_sample, icon=":material/image:")
 
 
 def render() -> None:
