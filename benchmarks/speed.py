@@ -78,21 +78,24 @@ SIZES = {"1MP": (1152, 864), "12MP": (4000, 3000), "48MP": (8000, 6000)}
 
 @dataclass(frozen=True)
 class Timing:
-    best: float
-    median: float
+    best: float  # wall clock, minimum over the repeats
+    median: float  # wall clock
+    cpu: float  # CPU time of this process (all threads), minimum: less sensitive to other load
 
     def ms(self) -> str:
-        return f"{self.best * 1000:8.1f} ms (median {self.median * 1000:7.1f})"
+        return (f"{self.best * 1000:8.1f} ms (median {self.median * 1000:7.1f}, "
+                f"cpu {self.cpu * 1000:7.1f})")
 
 
 def bench(fn: Callable[[], object], repeats: int) -> Timing:
     fn()  # warm-up: first-call allocations, lazy imports, model graph set-up
-    times = []
+    times, cpus = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
-    return Timing(min(times), statistics.median(times))
+        cpus.append(time.process_time() - c0)
+    return Timing(min(times), statistics.median(times), min(cpus))
 
 
 # -- test photos -----------------------------------------------------------------------------------
@@ -249,7 +252,8 @@ import resource, sys
 from posture.analysis import analyze
 from posture.imaging import load_photo
 a = analyze(load_photo(sys.argv[1]))
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+rss = [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmRSS")]
+print(rss[0] if rss else 0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 _BASELINE_CODE = """
@@ -257,15 +261,19 @@ import resource
 from posture.pose import shared_model
 from posture.analysis import analyze
 shared_model()
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+rss = [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmRSS")]
+print(rss[0] if rss else 0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
-def peak_mb(path: Path | None) -> float:
+def peak_mb(path: Path | None) -> tuple[float, float]:
+    """(peak, current) resident MB of a fresh process after model load (None) or after
+    load_photo + analyze of ``path``; ru_maxrss and VmRSS are KB on Linux."""
     code = _BASELINE_CODE if path is None else _MEMORY_CODE
     args = [PYTHON, "-c", code] + ([] if path is None else [str(path)])
     res = subprocess.run(args, capture_output=True, text=True, check=True, cwd=ROOT)
-    return int(res.stdout.strip().splitlines()[-1]) / 1024.0  # KB on Linux
+    now_kb, peak_kb = (int(x) for x in res.stdout.strip().splitlines()[-1].split())
+    return peak_kb / 1024.0, now_kb / 1024.0
 
 
 # -- batch -------------------------------------------------------------------------------------------
@@ -278,7 +286,7 @@ def batch(folder: Path, repeats: int) -> tuple[float, float, int]:
     files = [sources[i % len(sources)] for i in range(10)]
     halves = [folder / "all", folder / "a", folder / "b"]
     for h in halves:
-        h.mkdir()
+        h.mkdir(parents=True)
     for i, f in enumerate(files):
         shutil.copy(f, halves[0] / f"{i:02d}_{f.name}")
         shutil.copy(f, halves[1 + i % 2] / f"{i:02d}_{f.name}")
@@ -341,8 +349,10 @@ def main(argv: list[str] | None = None) -> int:
                               ("single", "ours single-pass (decode + analyze)"),
                               ("full", "ours full (analyze + findings + annotate + PDF)")):
                 print(f"  {name:48s} {row[key].ms()}")
-            print(f"  single-pass / floor = {row['single'].best / row['floor'].best:.2f}   "
-                  f"typical / floor = {row['typical'].best / row['floor'].best:.2f}")
+            print(f"  single-pass / floor = {row['single'].best / row['floor'].best:.2f} "
+                  f"(cpu {row['single'].cpu / row['floor'].cpu:.2f})   "
+                  f"typical / floor = {row['typical'].best / row['floor'].best:.2f} "
+                  f"(cpu {row['typical'].cpu / row['floor'].cpu:.2f})")
             sys.stdout.flush()
 
         data12 = photos["12MP JPEG"].read_bytes()
@@ -358,11 +368,12 @@ def main(argv: list[str] | None = None) -> int:
 
         peak48 = float("nan")
         if not args.skip_memory:
-            base = peak_mb(None)
-            p12 = peak_mb(photos["12MP JPEG"])
-            peak48 = peak_mb(photos["48MP JPEG"])
+            base, base_now = peak_mb(None)
+            p12, now12 = peak_mb(photos["12MP JPEG"])
+            peak48, now48 = peak_mb(photos["48MP JPEG"])
             print(f"\npeak memory (ru_maxrss, fresh process, load_photo + analyze): 12 MP {p12:.0f} MB, "
-                  f"48 MP {peak48:.0f} MB  (imports + model alone: {base:.0f} MB)")
+                  f"48 MP {peak48:.0f} MB; resident afterwards {now12:.0f} / {now48:.0f} MB "
+                  f"(imports + model alone: peak {base:.0f} MB, resident {base_now:.0f} MB)")
 
         per_s = float("nan")
         if not args.skip_batch:
@@ -380,7 +391,10 @@ def main(argv: list[str] | None = None) -> int:
         n_passes * 1.2 * rows["12MP JPEG"]["floor_pass"].best
     )
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\nfull_ratio against the floor pass alone (no decode): {full_ratio_pass:.2f}; "
+    r12 = rows["12MP JPEG"]
+    print(f"\nCPU-time ratios (less load-sensitive): single_pass {r12['single'].cpu / r12['floor'].cpu:.2f}"
+          f" full {r12['full'].cpu / (n_passes * 1.2 * r12['floor'].cpu):.2f}")
+    print(f"full_ratio against the floor pass alone (no decode): {full_ratio_pass:.2f}; "
           f"this benchmark process peaked at {own:.0f} MB")
     print(f"single_pass_ratio={single_ratio:.2f} full_ratio={full_ratio:.2f} "
           f"batch_photos_per_s={per_s:.2f} peak_mb_48mp={peak48:.0f}")
