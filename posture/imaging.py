@@ -116,7 +116,8 @@ def load_photo(source: bytes | str | Path, options: LoadOptions | None = None) -
         if getattr(im, "n_frames", 1) > 1:
             notes.append("The file holds several frames (animation); the first frame was analysed.")
         try:
-            orientation = _exif_orientation(im)
+            # Pillow's TIFF decoder applies the orientation tag itself while loading
+            orientation = None if fmt == "TIFF" else _exif_orientation(im)
             if fmt == "JPEG" and max(w0, h0) > opts.max_working_side:
                 # DCT-domain downscale: decode at 1/2, 1/4 or 1/8 without reading every pixel.
                 target = _fit((w0, h0), opts.max_working_side)
@@ -130,6 +131,8 @@ def load_photo(source: bytes | str | Path, options: LoadOptions | None = None) -
         except (OSError, ValueError, SyntaxError, EOFError) as exc:
             raise CorruptImageError(f"The image data is damaged or incomplete ({_short(exc)}).") from None
     full_w, full_h = (h0, w0) if orientation in (5, 6, 7, 8) else (w0, h0)
+    if fmt != "JPEG":  # only JPEG is decoded at reduced size: the decoded image is full size
+        full_w, full_h = rgb_img.size
     if max(rgb_img.size) > opts.max_working_side:
         rgb_img = rgb_img.resize(_fit(rgb_img.size, opts.max_working_side), Image.Resampling.BOX)
     arr = np.asarray(rgb_img, dtype=np.uint8)

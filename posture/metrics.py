@@ -293,7 +293,7 @@ def _tilt(
     floor = geo.angle_noise_deg(sigma, length)
     dy = lv[r, 1] - lv[left, 1]
     dy_per = lvp[:, r, 1] - lvp[:, left, 1]
-    dy_sd = math.hypot(geo.robust_sd(dy_per), math.sqrt(2) * sigma)
+    dy_sd = math.hypot(ctx.pass_spread_weight * geo.robust_sd(dy_per), math.sqrt(2) * sigma)
     details = {"height_difference": _length_unit(float(dy), dy_sd, shoulder_w, ctx)}
     return value, per, floor, "deg", details
 
@@ -311,12 +311,12 @@ def _shift(
     px = offset(lv)
     per_px = np.array([offset(p) for p in lvp])
     # each midpoint averages two points: sigma/sqrt(2) each, two midpoints -> sigma overall
-    px_sd = math.hypot(geo.robust_sd(per_px), _sigma(lms, ctx))
+    px_sd = math.hypot(ctx.pass_spread_weight * geo.robust_sd(per_px), _sigma(lms, ctx))
     q = _length_unit(px, px_sd, shoulder_w, ctx)
     per = per_px * (q.value / px) if px != 0 else np.zeros_like(per_px)
     floor = (q.uncertainty or 0.0) / Z95 if px_sd > 0 else 0.0
     # q.uncertainty already includes the pass spread; keep the floor part only here
-    floor = math.sqrt(max(floor**2 - geo.robust_sd(per) ** 2, 0.0))
+    floor = math.sqrt(max(floor**2 - (ctx.pass_spread_weight * geo.robust_sd(per)) ** 2, 0.0))
     return q.value, per, floor, q.unit, {"pixels": Quantity(px, "px", Z95 * px_sd)}
 
 
@@ -333,10 +333,12 @@ def _shortening(
     px = short(lv)
     per_px = np.array([short(p) for p in lvp])
     sigma = _sigma(lms, ctx)
-    px_sd = math.hypot(geo.robust_sd(per_px), 2.0 * sigma)
+    px_sd = math.hypot(ctx.pass_spread_weight * geo.robust_sd(per_px), 2.0 * sigma)
     q = _length_unit(px, px_sd, shoulder_w, ctx)
     per = per_px * (q.value / px) if px != 0 else np.zeros_like(per_px)
-    floor = math.sqrt(max(((q.uncertainty or 0.0) / Z95) ** 2 - geo.robust_sd(per) ** 2, 0.0))
+    floor = math.sqrt(
+        max(((q.uncertainty or 0.0) / Z95) ** 2 - (ctx.pass_spread_weight * geo.robust_sd(per)) ** 2, 0.0)
+    )
     return q.value, per, floor, q.unit, {"pixels": Quantity(px, "px", Z95 * px_sd)}
 
 
