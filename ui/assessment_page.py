@@ -14,6 +14,7 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
@@ -109,7 +110,7 @@ def inputs_ui() -> Inputs | None:
     return Inputs(data, hashlib.sha256(data).hexdigest(), str(view), height)
 
 
-def run_analysis(inp: Inputs) -> tuple[Photo, Analysis] | None:
+def run_analysis(inp: Inputs, slot: Any) -> tuple[Photo, Analysis] | None:
     """The (photo, analysis) for these inputs, from the session cache or a fresh model run.
     Shows errors itself and returns None on failure."""
     key = state.analysis_key(inp.sha256, inp.view, inp.stature_cm)
@@ -117,7 +118,10 @@ def run_analysis(inp: Inputs) -> tuple[Photo, Analysis] | None:
     if hit is not None:
         photo_c, analysis_c = hit
         return photo_c, analysis_c
-    with st.status("Analysing the photo...", expanded=False) as status:
+    # the progress box lives in a placeholder that every run creates, so the page below it keeps
+    # its place whether or not this run had to analyse (no layout jump, no stale duplicates)
+    error: str | None = None
+    with slot.status("Analysing the photo...", expanded=False) as status:
         try:
             status.update(label="Reading the photo...")
             photo = load_photo(inp.data)
@@ -125,15 +129,15 @@ def run_analysis(inp: Inputs) -> tuple[Photo, Analysis] | None:
             status.update(label="Finding the landmarks (several model passes)...")
             analysis = analyze(photo, inp.view, AnalysisOptions(stature_cm=inp.stature_cm), model=model)
         except PostureError as exc:
-            status.update(label="The photo could not be analysed", state="error")
-            st.error(str(exc))
-            return None
+            error = str(exc)
         except Exception as exc:
             log.error("analysis failed: %s", type(exc).__name__)
-            status.update(label="The photo could not be analysed", state="error")
-            st.error(GENERIC_ERROR)
-            return None
-        status.update(label="Analysis complete", state="complete")
+            error = GENERIC_ERROR
+    # done: remove the progress box so the page has the same layout as on later (cached) runs
+    slot.empty()
+    if error is not None:
+        st.error(error)
+        return None
     state.store_analysis(st.session_state, key, (photo, analysis))
     return photo, analysis
 
@@ -318,7 +322,7 @@ def render() -> None:
     if inp is None:
         intro_ui()
         return
-    result = run_analysis(inp)
+    result = run_analysis(inp, st.empty())
     if result is None:
         return
     photo, base = result
