@@ -313,12 +313,6 @@ def test_no_client_name_or_photo_bytes_in_logs(model: PoseModel, tmp_path: Path,
         assert not finder.leaks(text), f"photo bytes in {where}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "store bug: export_client_zip() never includes report.pdf. Store._report_pdf looks up "
-    "posture.report.render_pdf (posture/report/__init__.py does not export it: it lives in "
-    "posture.report.pdf) and calls build_report(analysis) although the signature is "
-    "build_report(photo, analysis, ...); the AttributeError is reported as 'the report module is "
-    "not installed'"))
 def test_export_includes_a_clean_report_pdf(model: PoseModel, tmp_path: Path) -> None:
     out = _pipeline(_gps_jpeg(), model, tmp_path)
     with zipfile.ZipFile(io.BytesIO(out.export_zip)) as z:
