@@ -26,6 +26,10 @@ def _optional_page(module: str) -> Callable[[], None] | None:
 
 def main() -> None:
     st.set_page_config(page_title="posture", page_icon=":material/accessibility_new:", layout="wide")
+    from ui.auth import require_access
+
+    if not require_access():  # optional LAN password (POSTURE_ACCESS_PASSWORD or secrets)
+        st.stop()
     from ui.assessment_page import render as assessment
 
     pages = [st.Page(assessment, title="New assessment", icon=":material/add_a_photo:",

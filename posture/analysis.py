@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from posture import calibration
-from posture.errors import MultiplePeopleError, NoPersonError
+from posture.errors import MultiplePeopleError, NoPersonError, NotUprightError
 from posture.face import find_faces, head_box
 from posture.imaging import Photo
 from posture.metrics import MeasureContext, Measurement, landmark_key, measure_all
@@ -83,6 +83,9 @@ class AnalysisOptions:
     # A second person whose box is at least this fraction of the client's makes the photo ambiguous.
     ambiguous_area_ratio: float = 0.55
     model_path: str | None = None
+    # A standing client's trunk is within a few degrees of vertical; beyond this the body is lying,
+    # bending or the photo is turned, and frontal-plane measurements mean nothing.
+    max_trunk_lean_deg: float = 45.0
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,7 @@ def analyze(
     anat_passes = np.stack([assign_sides(p, v).points for p in passes_work])
     anat_passes[:, :, :2] *= inv
     anat = np.median(anat_passes, axis=0)
+    _check_upright(anat, opts)
     first = assign_sides(primary.points, v)
     _view_warnings(photo.rgb, primary.points, first.agreement, v, opts, warnings)
 
@@ -361,6 +365,18 @@ def _refine(
         if _iou(RawPose(best).bbox(), bbox) >= 0.3:
             results.append(best)
     return results
+
+
+def _check_upright(anat: np.ndarray, opts: AnalysisOptions) -> None:
+    """A frontal-plane posture reading needs a standing body: refuse a lying or inverted one."""
+    sh = (anat[L.LEFT_SHOULDER, :2] + anat[L.RIGHT_SHOULDER, :2]) / 2
+    hp = (anat[L.LEFT_HIP, :2] + anat[L.RIGHT_HIP, :2]) / 2
+    dx, dy = sh - hp  # y down: a standing trunk points up, dy < 0
+    lean = math.degrees(math.atan2(abs(dx), -dy))  # 0 = upright, 90 = lying, 180 = upside down
+    if lean > opts.max_trunk_lean_deg:
+        raise NotUprightError(
+            f"The person does not look upright (the trunk is {lean:.0f}° from vertical)."
+        )
 
 
 def _torso_length(anat: np.ndarray) -> float:

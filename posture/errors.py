@@ -65,6 +65,14 @@ class MultiplePeopleError(PostureError):
     default_hint = "Take the photo with only the client in the frame, or crop the photo to the client."
 
 
+class NotUprightError(PostureError):
+    code = "not_upright"
+    default_hint = (
+        "Photograph the client standing, with the phone held upright; if the photo shows sideways "
+        "or upside down, rotate it before uploading."
+    )
+
+
 class ModelError(PostureError):
     code = "model_error"
     default_hint = "Reinstall posture (make run), or point POSTURE_MODEL at a valid .task file."

@@ -116,13 +116,13 @@ def load_photo(source: bytes | str | Path, options: LoadOptions | None = None) -
         if getattr(im, "n_frames", 1) > 1:
             notes.append("The file holds several frames (animation); the first frame was analysed.")
         try:
-            # Pillow's TIFF decoder applies the orientation tag itself while loading
-            orientation = None if fmt == "TIFF" else _exif_orientation(im)
             if fmt == "JPEG" and max(w0, h0) > opts.max_working_side:
                 # DCT-domain downscale: decode at 1/2, 1/4 or 1/8 without reading every pixel.
                 target = _fit((w0, h0), opts.max_working_side)
                 im.draft("RGB", target)
-            im.load()
+            im.load()  # first, so that a damaged file fails here and not inside getexif()
+            # Pillow's TIFF decoder applies the orientation tag itself while loading
+            orientation = None if fmt == "TIFF" else _exif_orientation(im)
             rgb_img = _to_rgb(im, notes)
             if orientation not in (None, 1):
                 rgb_img = _apply_orientation(rgb_img, orientation)

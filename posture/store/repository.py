@@ -516,16 +516,17 @@ class Store:
     def _report_pdf(self, rec: AssessmentRecord) -> tuple[bytes | None, str | None]:
         try:  # the report package is built in parallel; export works without it
             report_mod = importlib.import_module("posture.report")
+            pdf_mod = importlib.import_module("posture.report.pdf")
             annotate_mod = importlib.import_module("posture.report.annotate")
             build_report = report_mod.build_report
-            render_pdf = report_mod.render_pdf
+            render_pdf = pdf_mod.render_pdf
             annotate = annotate_mod.annotate
         except (ImportError, AttributeError):
             return None, "the report module is not installed"
         try:
             photo = self.get_photo(rec.id)
             analysis = rec.to_analysis()
-            report = build_report(analysis)
+            report = build_report(photo, analysis, when=rec.taken_at)
             pdf = render_pdf(report, annotate(photo, analysis))
         except Exception as exc:  # an export must not fail because one PDF did
             return None, f"{type(exc).__name__}: {exc}"
