@@ -340,8 +340,18 @@ def batch(folder: Path, repeats: int) -> tuple[float, float, int]:
             if p.wait() != 0:
                 raise SystemExit("batch run failed")
 
+    c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t1 = bench(one, repeats).best
+    c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t2 = bench(two, repeats).best
+    c2 = resource.getrusage(resource.RUSAGE_CHILDREN)
+
+    def cpu(a: resource.struct_rusage, b: resource.struct_rusage) -> float:
+        return (b.ru_utime + b.ru_stime - a.ru_utime - a.ru_stime) / (repeats + 1)
+
+    print(f"  CPU seconds per batch run (all processes): 1 process {cpu(c0, c1):.2f} s, "
+          f"2 processes {cpu(c1, c2):.2f} s; with two idle cores 2 processes would take about "
+          f"max(half of the CPU each) -> wall ~ {cpu(c1, c2) / 2:.2f} s")
     single = folder / "single"
     single.mkdir()
     shutil.copy(files[0], single / files[0].name)
