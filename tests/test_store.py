@@ -8,10 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import multiprocessing as mp
 import os
 import sqlite3
 import stat
+import subprocess
+import sys
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -40,6 +41,8 @@ from posture.store import models as m
 from tests.test_compare import synthetic_analysis
 
 PG_ENV = "POSTURE_TEST_PG_URL"
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _pg_url() -> str | None:
@@ -243,13 +246,18 @@ def _writer(url: str, client_id: int, worker: int, n: int) -> None:
 def test_concurrent_saves_from_several_processes(db_url: str) -> None:
     with open_store(db_url) as store:
         cid = store.create_client("Busy")
-    ctx = mp.get_context("spawn")
-    procs = [ctx.Process(target=_writer, args=(db_url, cid, w, 10)) for w in range(5)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(120)
-    assert [p.exitcode for p in procs] == [0] * 5
+    # separate interpreters (not multiprocessing: AppTest elsewhere in the session replaces
+    # __main__, which multiprocessing's spawn would re-import)
+    code = (
+        "import sys; from tests.test_store import _writer; "
+        "_writer(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), 10)"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, db_url, str(cid), str(w)], cwd=str(ROOT))
+        for w in range(5)
+    ]
+    codes = [p.wait(timeout=180) for p in procs]
+    assert codes == [0] * 5
     with open_store(db_url) as store:
         recs = store.list_assessments(cid)
         notes = [r.notes for r in recs]
