@@ -118,8 +118,12 @@ def load_photo(source: bytes | str | Path, options: LoadOptions | None = None) -
         try:
             if fmt == "JPEG" and max(w0, h0) > opts.max_working_side:
                 # DCT-domain downscale: decode at 1/2, 1/4 or 1/8 without reading every pixel.
-                target = _fit((w0, h0), opts.max_working_side)
-                im.draft("RGB", target)
+                # Pillow picks the smallest scale whose result is at least the requested size, so
+                # ask for the size of the largest power-of-two reduction that fits.
+                k = 1
+                while max(w0, h0) > opts.max_working_side * k and k < 8:
+                    k *= 2
+                im.draft("RGB", (-(-w0 // k), -(-h0 // k)))
             im.load()  # first, so that a damaged file fails here and not inside getexif()
             # Pillow's TIFF decoder applies the orientation tag itself while loading
             orientation = None if fmt == "TIFF" else _exif_orientation(im)
