@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -71,32 +72,55 @@ def _with_findings(analysis: Any) -> Any:
     return attach_findings(analysis)
 
 
+def _render(path: Path, photo: Any, analysis: Any, args: argparse.Namespace) -> str:
+    """Write the annotated photo if asked; return the text to print for one photo."""
+    if args.annotate:
+        from posture.report.annotate import annotate, save_png
+
+        out = Path(args.annotate)
+        if args.batch:
+            out = out.with_name(f"{out.stem}_{path.stem}{out.suffix or '.png'}")
+        save_png(annotate(photo, analysis), out)
+    if args.json or args.batch:
+        return json.dumps(analysis.to_dict(), ensure_ascii=False)
+    return _summary(path, analysis)
+
+
+def _analyze_one(path: Path, args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """One photo of a batch -> (output text, error line). Runs in a worker process with --jobs."""
+    try:
+        photo, analysis = analyze_path(path, args)
+    except PostureError as exc:
+        return None, f"posture: {path.name}: {exc}"
+    return _render(path, photo, _with_findings(analysis), args), None
+
+
 def cmd_analyze(args: argparse.Namespace) -> int:
     paths = list(_photo_paths(args.photos))
     if not paths:
         raise PostureError("No photos found.", "Give a photo file or a folder of photos.")
-    status = 0
-    for path in paths:
-        try:
-            photo, analysis = analyze_path(path, args)
-            analysis = _with_findings(analysis)
-        except PostureError as exc:
-            if len(paths) == 1:
-                raise
-            print(f"posture: {path.name}: {exc}", file=sys.stderr)
-            status = EXIT_USER_ERROR
-            continue
-        if args.annotate:
-            from posture.report.annotate import annotate, save_png
+    args.batch = len(paths) > 1
+    if not args.batch:  # a single photo: its error is the command's error (exit 2, one line)
+        photo, analysis = analyze_path(paths[0], args)
+        print(_render(paths[0], photo, _with_findings(analysis), args))
+        return 0
+    jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
+    if jobs > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
 
-            out = Path(args.annotate)
-            if len(paths) > 1:
-                out = out.with_name(f"{out.stem}_{path.stem}{out.suffix or '.png'}")
-            save_png(annotate(photo, analysis), out)
-        if args.json or len(paths) > 1:
-            print(json.dumps(analysis.to_dict(), ensure_ascii=False))
-        else:
-            print(_summary(path, analysis))
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=min(jobs, len(paths)), mp_context=ctx) as pool:
+            results = list(pool.map(_analyze_one, paths, [args] * len(paths)))
+    else:
+        results = [_analyze_one(p, args) for p in paths]
+    status = 0
+    for text, err in results:  # in input order
+        if err is not None:
+            print(err, file=sys.stderr)
+            status = EXIT_USER_ERROR
+        elif text is not None:
+            print(text, flush=True)
     return status
 
 
@@ -122,6 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_analysis_options(a)
     a.add_argument("--json", action="store_true", help="print the JSON contract (one object per line)")
     a.add_argument("--annotate", metavar="OUT.png", help="write the annotated photo")
+    a.add_argument(
+        "--jobs", type=int, default=1, metavar="N",
+        help="photos analysed in parallel for a folder (0 = one per CPU core)",
+    )
     for extra in _extensions():
         extra(sub)
     return ap
@@ -150,6 +178,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return 0
     except Exception as exc:  # never a traceback for the user; keep the type for bug reports
         msg = f"posture: unexpected error ({type(exc).__name__}): {exc}. Please report this."
         print(msg, file=sys.stderr)

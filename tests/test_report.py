@@ -233,8 +233,11 @@ def test_blur_faces_changes_only_the_head(front) -> None:  # type: ignore[no-unt
         return np.asarray(reader.pages[0].images[0].image.convert("RGB"))
 
     plain, blurred = page_image(False), page_image(True)
-    assert plain.shape == blurred.shape == img.shape
-    s = img.shape[1] / rep.image_size[0]
+    # the PDF holds the photo at print resolution (same aspect), as JPEG
+    assert plain.shape == blurred.shape
+    assert plain.shape[1] <= img.shape[1]
+    assert abs(plain.shape[0] / plain.shape[1] - img.shape[0] / img.shape[1]) < 0.01
+    s = plain.shape[1] / rep.image_size[0]
     x0, y0, x1, y1 = (max(0, round(v * s)) for v in rep.face_boxes[0])
 
     def sharpness(a: np.ndarray) -> float:
@@ -242,8 +245,9 @@ def test_blur_faces_changes_only_the_head(front) -> None:  # type: ignore[no-unt
         return float(cv2.Laplacian(gray, cv2.CV_64F).var())
 
     assert sharpness(blurred[y0:y1, x0:x1]) < 0.5 * sharpness(plain[y0:y1, x0:x1])
-    # below the head nothing changes
-    assert np.array_equal(plain[y1 + 5:], blurred[y1 + 5:])
+    # well below the head nothing changes (beyond JPEG's 8-16 px blocks)
+    below = np.abs(plain[y1 + 16:].astype(int) - blurred[y1 + 16:].astype(int))
+    assert below.mean() < 0.5
 
 
 # -- CLI -----------------------------------------------------------------------------------------------
