@@ -86,6 +86,9 @@ class AnalysisOptions:
     # A standing client's trunk is within a few degrees of vertical; beyond this the body is lying,
     # bending or the photo is turned, and frontal-plane measurements mean nothing.
     max_trunk_lean_deg: float = 45.0
+    # Below this share of the photo's height the client is far away (or a photo of a photo): the
+    # landmarks then rest on few pixels. Posture-photo protocols fill ~70-90% of the frame.
+    min_body_height_fraction: float = 0.4
 
 
 @dataclass(frozen=True)
@@ -182,6 +185,7 @@ def analyze(
     anat_passes = _pair_mirrored(anat_passes, mirrored)
     anat = np.median(anat_passes, axis=0)
     _check_upright(anat, opts)
+    _check_framing(anat, photo, opts, warnings)
     first = assign_sides(primary.points, v)
     _view_warnings(photo.rgb, primary.points, first.agreement, v, opts, warnings)
 
@@ -407,6 +411,20 @@ def _pair_mirrored(passes: np.ndarray, mirrored: list[bool]) -> np.ndarray:
     if not plain or not mirror:
         return passes
     return np.stack([(a + b) / 2.0 for a, b in zip(plain, mirror, strict=False)])
+
+
+def _check_framing(anat: np.ndarray, photo: Photo, opts: AnalysisOptions, warnings: list[str]) -> None:
+    """Warn when the client is small in the frame (far away, or a photo of a printed photo)."""
+    visible = anat[anat[:, 2] >= opts.min_visibility]
+    if len(visible) < 4:
+        return
+    share = float(np.ptp(visible[:, 1])) / photo.height
+    if share < opts.min_body_height_fraction:
+        warnings.append(
+            f"The client fills only {share:.0%} of the photo's height, so each pixel counts for more: "
+            "stand closer or zoom in so that the whole body fills most of the frame (and photograph "
+            "the client, not a printed photo)."
+        )
 
 
 def _torso_length(anat: np.ndarray) -> float:
