@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,19 @@ def number(text: str) -> float:
 def upload(at: AppTest, path: Path, name: str | None = None, mime: str = "image/jpeg") -> AppTest:
     at.file_uploader(key="upload").set_value((name or path.name, path.read_bytes(), mime))
     return at.run(timeout=TIMEOUT)
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Every test gets its own empty clinic store in a tmp dir (never the real home dir)."""
+    from ui.clients_page import clear_store_cache
+
+    d = tmp_path / "posture-data"
+    monkeypatch.delenv("POSTURE_DATABASE_URL", raising=False)
+    monkeypatch.setenv("POSTURE_DATA_DIR", str(d))
+    clear_store_cache()
+    yield d
+    clear_store_cache()
 
 
 @pytest.fixture
@@ -219,3 +233,125 @@ def test_the_session_cache_is_bounded() -> None:
     assert state.cached_analysis(s, state.analysis_key("0", "anterior", None)) is None
     last = str(state.MAX_CACHED_ANALYSES + 2)
     assert state.cached_analysis(s, state.analysis_key(last, "anterior", None)) == int(last)
+
+
+# -- saving to a client ---------------------------------------------------------------------------
+
+
+def _correct_right_shoulder(app: AppTest, model: PoseModel) -> tuple[float, float]:
+    """Move the client's right shoulder 4% of the photo height lower (as a click would)."""
+    base = analyze(load_photo(FRONT.read_bytes()), "anterior", model=model)
+    x, y = base.point_xy("right_shoulder")
+    xy = (x, y + 0.04 * base.image["height"])
+    s: dict[str, Any] = {}
+    state.set_correction(s, str(base.image["sha256"]), "anterior", "right_shoulder", xy)
+    app.session_state[state.CORRECTIONS] = s[state.CORRECTIONS]
+    app.run(timeout=TIMEOUT)
+    return xy
+
+
+def _fill_new_client(app: AppTest, name: str, consent: bool, notes: str = "") -> None:
+    assert app.radio(key="save_mode").value == "New client"  # the only choice while there is no client
+    app.text_input(key="save_new_name").input(name)
+    if consent:
+        app.checkbox(key="save_consent").check()
+    if notes:
+        app.text_area(key="save_notes").input(notes)
+
+
+def _store_contents(data_dir: Path) -> tuple[list[Any], list[Any]]:
+    from posture.store import open_store
+
+    with open_store(f"sqlite:///{data_dir / 'posture.db'}") as store:
+        clients = store.find_clients()
+        records = [r for c in clients for r in store.list_assessments(c.id)]
+    return clients, records
+
+
+def test_save_keeps_the_hand_placed_landmarks(app: AppTest, model: PoseModel, data_dir: Path) -> None:
+    upload(app, FRONT)
+    xy = _correct_right_shoulder(app, model)
+    shown = cards(app)["Shoulder line tilt"]
+    _fill_new_client(app, "AB-0042", consent=True, notes="intake, sore right hip")
+    save = app.button(key="save_btn")
+    assert "1 hand-placed landmark" in save.label
+    save.click().run(timeout=TIMEOUT)
+    assert not app.exception and not app.error
+    assert any("Saved as assessment" in s.value and "AB-0042" in s.value for s in app.success)
+    assert app.button(key="save_btn").disabled  # the same analysis is not saved twice by accident
+    # the form now points at the client just created (a second save will not create another one)
+    assert app.radio(key="save_mode").value == "Existing client"
+
+    clients, records = _store_contents(data_dir)
+    assert [c.name for c in clients] == ["AB-0042"] and clients[0].consent_given
+    (rec,) = records
+    assert rec.notes == "intake, sore right hip" and rec.view == "anterior"
+    stored = rec.to_analysis()
+    assert stored.manual == frozenset({"right_shoulder"})
+    sx, sy = stored.point_xy("right_shoulder")
+    assert sx == pytest.approx(xy[0], abs=0.1) and sy == pytest.approx(xy[1], abs=0.1)
+    # the stored tilt is the corrected one the page showed, not the model's
+    tilt = stored.measurements["shoulder_tilt"]
+    assert fmt_value(tilt).split(" ±")[0] == shown.split(" ±")[0]
+    base = analyze(load_photo(FRONT.read_bytes()), "anterior", model=model)
+    assert tilt.value > base.measurements["shoulder_tilt"].value + 2.0
+
+    # the success message leads to the client's timeline
+    app.button(key="open_timeline").click().run(timeout=TIMEOUT)
+    assert not app.exception
+    assert [t.value for t in app.title] == ["Clients"]
+    assert "Assessments (1)" in [h.value for h in app.subheader]
+
+
+def test_save_without_consent_is_refused(app: AppTest, data_dir: Path) -> None:
+    upload(app, FRONT)
+    _fill_new_client(app, "CD-7", consent=False)
+    app.button(key="save_btn").click().run(timeout=TIMEOUT)
+    assert not app.exception
+    assert len(app.error) == 1
+    assert "consent" in app.error[0].value and "Nothing was saved" in app.error[0].value
+    assert not app.success
+    assert _store_contents(data_dir) == ([], [])
+
+
+def test_an_existing_client_without_consent_is_refused_too(app: AppTest, data_dir: Path) -> None:
+    from posture.store import open_store
+
+    with open_store(f"sqlite:///{data_dir / 'posture.db'}") as store:
+        cid = store.create_client("EF-1", consent_given=False)
+    upload(app, FRONT)
+    assert app.radio(key="save_mode").value == "Existing client"
+    assert app.selectbox(key="save_client").value == cid
+    app.button(key="save_btn").click().run(timeout=TIMEOUT)
+    assert "consent" in app.error[0].value
+    assert _store_contents(data_dir)[1] == []
+    # ticking the box records the consent and saves
+    app.checkbox(key="save_consent").check()
+    app.button(key="save_btn").click().run(timeout=TIMEOUT)
+    assert not app.error
+    clients, records = _store_contents(data_dir)
+    assert clients[0].consent_given and clients[0].consent_at is not None and len(records) == 1
+
+
+@pytest.mark.parametrize("failure", ["store", "unexpected"])
+def test_a_failed_save_shows_an_error_and_stores_nothing(
+    app: AppTest, data_dir: Path, monkeypatch: pytest.MonkeyPatch, failure: str
+) -> None:
+    from posture.store import Store, StoreError
+
+    def broken(self: Store, *a: Any, **k: Any) -> int:
+        raise StoreError("The disk is full.") if failure == "store" else OSError("secret /path/x.db")
+
+    monkeypatch.setattr(Store, "save_assessment", broken)
+    upload(app, FRONT)
+    _fill_new_client(app, "GH-3", consent=True)
+    app.button(key="save_btn").click().run(timeout=TIMEOUT)
+    assert not app.exception and not app.success
+    assert len(app.error) == 1
+    if failure == "store":
+        assert "The disk is full." in app.error[0].value
+    else:
+        assert "could not be saved" in app.error[0].value and "secret" not in app.error[0].value
+    # the client created for this save was taken back: nothing partial stays in the store
+    assert _store_contents(data_dir) == ([], [])
+    assert not app.button(key="save_btn").disabled  # the therapist can try again

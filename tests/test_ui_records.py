@@ -31,11 +31,11 @@ def _compare_app() -> None:
 def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     url = f"sqlite:///{tmp_path / 'ui.db'}"
     monkeypatch.setenv("POSTURE_DATABASE_URL", url)
-    from ui.clients_page import get_store
+    from ui.clients_page import clear_store_cache
 
-    get_store.clear()
+    clear_store_cache()
     yield url
-    get_store.clear()
+    clear_store_cache()
 
 
 def _photo() -> Photo:

@@ -297,6 +297,181 @@ def downloads_ui(photo: Photo, analysis: Analysis) -> None:
         )
 
 
+NEW_CLIENT = "New client"
+EXISTING_CLIENT = "Existing client"
+LAST_SAVED = "posture_last_saved"
+SAVE_ERROR = "posture_save_error"
+NO_CONSENT = (
+    "Not saved: the client's consent to storing their photo and measurements is not recorded. "
+    "Tick the consent box once the client has agreed."
+)
+
+
+def _clients_page() -> Any:
+    """The Clients page as app.py registers it (st.switch_page needs the same source and url_path)."""
+    from ui.clients_page import render as clients
+
+    return st.Page(clients, title="Clients", icon=":material/group:", url_path="clients")
+
+
+def fingerprint(analysis: Analysis) -> str:
+    """Identifies what would be saved: the photo, the view, the landmarks (hand-placed ones
+    included) and the measurements. Another correction gives another fingerprint."""
+    d = analysis.to_dict()
+    body = json.dumps([d.get("image", {}).get("sha256"), d.get("view"), d.get("landmarks"),
+                       d.get("measurements")], sort_keys=True, default=str)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def save_assessment(
+    store: Any,
+    photo: Photo,
+    analysis: Analysis,
+    *,
+    client_id: int | None,
+    new_name: str,
+    consent: bool,
+    notes: str,
+    taken_at: dt.date,
+) -> tuple[int, int]:
+    """Save the CURRENT analysis (hand corrections and findings included) for a client.
+
+    ``client_id`` None creates the client ``new_name`` first. Consent must be recorded already or
+    given now (``consent``), else nothing is written (PostureError). Should the save fail after a
+    new client or a new consent was written, those are undone, so nothing partial stays behind.
+    Returns (client id, assessment id)."""
+    from posture.store import StoreError
+
+    created = False
+    consent_added = False
+    if client_id is None:
+        if not new_name.strip():
+            raise StoreError("A new client needs a name or a code.", "Enter a name or a pseudonymous code.")
+        if not consent:
+            raise StoreError(NO_CONSENT, "Nothing was saved.")
+        client_id = int(store.create_client(new_name, consent_given=True))
+        created = True
+    else:
+        client = store.get_client(client_id)
+        if not client.consent_given:
+            if not consent:
+                raise StoreError(NO_CONSENT, "Nothing was saved.")
+            store.record_consent(client_id, True)
+            consent_added = True
+    try:
+        aid = int(store.save_assessment(client_id, photo, analysis, notes=notes, taken_at=taken_at))
+    except BaseException:
+        try:
+            if created:
+                store.delete_client(client_id)
+            elif consent_added:
+                store.record_consent(client_id, False)
+        except Exception as undo:  # the original error is the one to report
+            log.error("undoing a failed save failed: %s", type(undo).__name__)
+        raise
+    return client_id, aid
+
+
+def _do_save(store: Any, photo: Photo, analysis: Analysis, fp: str) -> None:
+    """The Save button's callback (runs before the page, so it may reset the form's widgets)."""
+    from ui.clients_page import SELECTED
+
+    ss = st.session_state
+    mode = ss.get("save_mode", NEW_CLIENT)
+    ss.pop(SAVE_ERROR, None)
+    try:
+        cid, aid = save_assessment(
+            store, photo, analysis,
+            client_id=None if mode == NEW_CLIENT else ss.get("save_client"),
+            new_name=str(ss.get("save_new_name") or ""), consent=bool(ss.get("save_consent")),
+            notes=str(ss.get("save_notes") or ""), taken_at=ss.get("save_date") or dt.date.today(),
+        )
+        name = store.get_client(cid).name
+    except PostureError as exc:
+        ss[SAVE_ERROR] = (fp, str(exc))
+        return
+    except Exception as exc:
+        log.error("saving the assessment failed: %s", type(exc).__name__)
+        ss[SAVE_ERROR] = (fp, "The assessment could not be saved; nothing was stored. Try again.")
+        return
+    ss[SELECTED] = cid
+    ss[LAST_SAVED] = {"client_id": cid, "assessment_id": aid, "fingerprint": fp, "name": name}
+    # the client now exists: later saves of this session go to them, not to a second new client
+    ss["save_mode"] = EXISTING_CLIENT
+    ss["save_client"] = cid
+    for key in ("save_new_name", "save_notes"):
+        ss[key] = ""
+    ss["save_consent"] = False
+
+
+def save_ui(photo: Photo, analysis: Analysis) -> None:
+    """"Save to client": pick or create the client, consent, notes, then save the current analysis
+    (with its hand-placed landmarks) to the clinic's store."""
+    from ui.clients_page import SELECTED, get_store
+
+    st.subheader("Save to client")
+    try:
+        store = get_store()
+        clients = store.find_clients()
+    except PostureError as exc:
+        st.error(str(exc))
+        return
+    except Exception as exc:
+        log.error("opening the store failed: %s", type(exc).__name__)
+        st.error("The client records could not be opened. Check POSTURE_DATA_DIR / POSTURE_DATABASE_URL.")
+        return
+    ss = st.session_state
+    fp = fingerprint(analysis)
+    with st.container(border=True):
+        modes = [EXISTING_CLIENT, NEW_CLIENT] if clients else [NEW_CLIENT]
+        if ss.get("save_mode") not in modes:
+            ss["save_mode"] = modes[0]
+        mode = st.radio("Save for", modes, horizontal=True, key="save_mode")
+        needs_consent = True
+        if mode == EXISTING_CLIENT:
+            ids = [c.id for c in clients]
+            by_id = {c.id: c for c in clients}
+            if ss.get("save_client") not in ids:
+                current = ss.get(SELECTED)
+                ss["save_client"] = current if current in ids else ids[0]
+            client_id = st.selectbox("Client", ids, format_func=lambda i: f"{by_id[i].name} (#{i})",
+                                     key="save_client")
+            chosen = by_id[client_id]
+            needs_consent = not chosen.consent_given
+            if not needs_consent and chosen.consent_at is not None:
+                st.caption(f"Consent recorded {chosen.consent_at:%d %b %Y}.")
+        else:
+            st.text_input("Name or code of the new client", key="save_new_name", max_chars=120,
+                          help="A pseudonymous code is enough.")
+        if needs_consent:
+            st.checkbox("The client consents to storing their photo and measurements on this machine",
+                        key="save_consent")
+        c1, c2 = st.columns([3, 1])
+        with c1:
+            st.text_area("Therapist notes", key="save_notes", height=80)
+        with c2:
+            st.date_input("Date taken", value=dt.date.today(), key="save_date", max_value=dt.date.today())
+        last = ss.get(LAST_SAVED)
+        saved = bool(last and last.get("fingerprint") == fp)
+        hand = len(analysis.manual)
+        label = "Save assessment"
+        if hand:
+            label += f" (with {hand} hand-placed landmark{'s' * (hand != 1)})"
+        st.button(label, type="primary", icon=":material/save:", key="save_btn", disabled=saved,
+                  on_click=_do_save, args=(store, photo, analysis, fp),
+                  help="Already saved; move a landmark or use another photo to save again." if saved
+                  else "Saves the photo (without its metadata), the measurements and your notes.")
+        error = ss.get(SAVE_ERROR)
+        if error and error[0] == fp:
+            st.error(error[1])
+        if saved and last:
+            s1, s2 = st.columns([3, 1], vertical_alignment="center")
+            s1.success(f"Saved as assessment #{last['assessment_id']} of {last['name']}.")
+            if s2.button("Open the client's timeline", key="open_timeline", icon=":material/timeline:"):
+                ss[SELECTED] = int(last["client_id"])
+                st.switch_page(_clients_page())
+
+
 def _use_first_sample() -> None:
     samples = sample_photos()
     if samples:
@@ -342,3 +517,4 @@ def render() -> None:
         measurements_ui(analysis)
     findings_ui(analysis, note)
     downloads_ui(photo, analysis)
+    save_ui(photo, analysis)

@@ -11,15 +11,27 @@ import datetime as dt
 import streamlit as st
 
 from posture.errors import PostureError
-from posture.store import Store, open_store
+from posture.store import Store, default_url, open_store
 
 SELECTED = "posture_selected_client"
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False)  # type: ignore[untyped-decorator]
+def _store_at(url: str) -> Store:
+    """One open store per database URL and process (an engine, no health data)."""
+    return open_store(url)
+
+
 def get_store() -> Store:
-    """The clinic's store (POSTURE_DATABASE_URL, else POSTURE_DATA_DIR/posture.db)."""
-    return open_store()
+    """The clinic's store (POSTURE_DATABASE_URL, else POSTURE_DATA_DIR/posture.db), read from the
+    environment on every call so that a changed location (e.g. a test's tmp dir) is honoured."""
+    store: Store = _store_at(default_url())
+    return store
+
+
+def clear_store_cache() -> None:
+    """Close and forget the cached stores (tests switch databases)."""
+    _store_at.clear()
 
 
 def _new_client_form(store: Store) -> None:
