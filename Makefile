@@ -10,7 +10,7 @@ PORT   ?= 8501
 export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint bench clean browser-deps
+.PHONY: run test lint bench clean browser-deps pg-server
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,8 +32,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# A private PostgreSQL on 127.0.0.1 for the store tests (installed with apt-get as root; prints its
+# URL; quick when already running). Without root/apt-get it says the PostgreSQL tests are skipped.
+pg-server:
+	@tools/pg_test_server.sh
+
 test: $(STAMP) browser-deps lint
-	$(BIN)/python -m pytest
+	POSTURE_TEST_PG_URL="$$(tools/pg_test_server.sh)" $(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/accuracy.py
