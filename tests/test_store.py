@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from sqlalchemy import event, func, select
+from sqlalchemy.engine import make_url
 
 from posture.analysis import correct_landmarks
 from posture.cli import main
@@ -299,14 +300,114 @@ def test_delete_client_erases_every_byte(store: Store, db_url: str) -> None:
             store.get_assessment(aid)
     assert _count(store, m.Assessment) == 1 and _count(store, m.Photo) == 1
     assert store.get_assessment(keep_aid).notes == "stays"
+    keep_chunk = store.get_photo_bytes(keep_aid)[100:148]
     if store.is_sqlite:
         db_file = Path(db_url.removeprefix("sqlite:///"))
         raw = _raw_bytes(db_file)
         assert marker.encode() not in raw
         for chunk in chunks:
             assert chunk not in raw
-        keep_chunk = store.get_photo_bytes(keep_aid)[100:148]
         assert keep_chunk in raw  # the search itself finds photo bytes that are still there
+    else:
+        # no row anywhere mentions the client, no photo holds their bytes, no large object exists
+        with store.engine.connect() as conn:
+            for table in ("clients", "assessments", "photos"):
+                hits = conn.exec_driver_sql(
+                    f"SELECT count(*) FROM {table} t WHERE strpos(t::text, %(m)s) > 0", {"m": marker}
+                ).scalar()
+                assert hits == 0, table
+            for chunk, want in [*((c, 0) for c in chunks), (keep_chunk, 1)]:
+                n = conn.exec_driver_sql(
+                    "SELECT count(*) FROM photos WHERE position(%(c)s::bytea IN data) > 0", {"c": chunk}
+                ).scalar()
+                assert n == want
+            assert conn.exec_driver_sql("SELECT count(*) FROM pg_largeobject_metadata").scalar() == 0
+
+
+# -- PostgreSQL: the table files themselves ------------------------------------------------------
+
+
+def _pg_data_dir(store: Store) -> Path | None:
+    """The data directory of the test server started by tools/pg_test_server.sh, when this
+    process can read it (POSTURE_PG_TEST_DIR or /tmp/posture-pg-test-UID, same port as the URL)."""
+    base = Path(os.environ.get("POSTURE_PG_TEST_DIR") or f"/tmp/posture-pg-test-{os.getuid()}")
+    conf = base / "data" / "postgresql.conf"
+    try:
+        text = conf.read_text()
+    except OSError:
+        return None
+    if f"port = {store.engine.url.port}" not in text:
+        return None
+    return base / "data"
+
+
+def _pg_table_bytes(store: Store, data_dir: Path) -> bytes:
+    """Every byte of the three tables' heap and TOAST files (all 1 GB segments), after a CHECKPOINT
+    has flushed the shared buffers to them."""
+    out = b""
+    with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("CHECKPOINT")
+        rels = conn.exec_driver_sql(
+            "SELECT pg_relation_filepath(c.oid) FROM pg_class c WHERE c.relname IN "
+            "('clients', 'assessments', 'photos') UNION ALL "
+            "SELECT pg_relation_filepath(c.reltoastrelid) FROM pg_class c WHERE c.relname IN "
+            "('clients', 'assessments', 'photos') AND c.reltoastrelid <> 0"
+        ).scalars().all()
+    for rel in rels:
+        for seg in sorted((data_dir / rel).parent.glob(Path(rel).name + "*")):
+            if seg.name == Path(rel).name or seg.name.removeprefix(Path(rel).name + ".").isdigit():
+                out += seg.read_bytes()
+    return out
+
+
+def test_postgresql_delete_leaves_no_bytes_in_table_files(db_url: str) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("the PostgreSQL table files")
+    with open_store(db_url) as store:
+        data_dir = _pg_data_dir(store)
+        if data_dir is None:
+            pytest.skip("the server's data directory is not readable here (not tools/pg_test_server.sh)")
+        marker = f"ZQX-{uuid.uuid4().hex}"
+        keep = store.create_client("Keeper")
+        keep_aid = store.save_assessment(keep, _photo(21, (200, 150)), synthetic_analysis())
+        gone = store.create_client(marker)
+        aid = store.save_assessment(gone, _photo(22, (200, 150)), synthetic_analysis(), notes=marker)
+        data = store.get_photo_bytes(aid)
+        # JPEG bytes are incompressible: TOAST stores them raw in ~2 kB chunks; sample the middle of
+        # several chunks so no sample straddles a chunk boundary
+        samples = [data[k * 1996 + 900: k * 1996 + 940] for k in range(1, 4)]
+        keep_data = store.get_photo_bytes(keep_aid)
+        try:
+            before = _pg_table_bytes(store, data_dir)
+        except Exception as exc:  # CHECKPOINT needs pg_checkpoint (PostgreSQL >= 15)
+            pytest.skip(f"cannot flush the server's buffers ({type(exc).__name__})")
+        assert marker.encode() in before and all(smp in before for smp in samples)
+        store.delete_client(gone)
+        after = _pg_table_bytes(store, data_dir)
+    assert marker.encode() not in after
+    assert not any(smp in after for smp in samples)
+    assert keep_data[1996 + 900: 1996 + 940] in after  # the search still finds what is kept
+
+
+def test_postgresql_without_vacuum_full_the_bytes_stay(db_url: str) -> None:
+    """Why delete runs VACUUM FULL on PostgreSQL: without it the deleted photo is still in the
+    file (this is the check above failing when the option is off)."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("the PostgreSQL table files")
+    with open_store(db_url, StoreOptions(pg_vacuum_full_on_delete=False)) as store:
+        data_dir = _pg_data_dir(store)
+        if data_dir is None:
+            pytest.skip("the server's data directory is not readable here (not tools/pg_test_server.sh)")
+        cid = store.create_client("Lingers")
+        aid = store.save_assessment(cid, _photo(23, (200, 150)), synthetic_analysis())
+        data = store.get_photo_bytes(aid)
+        store.delete_client(cid)
+        assert _count(store, m.Photo) == 0
+        try:
+            after = _pg_table_bytes(store, data_dir)
+        except Exception as exc:
+            pytest.skip(f"cannot flush the server's buffers ({type(exc).__name__})")
+    assert data[1996 + 900: 1996 + 940] in after
 
 
 def test_markers_are_found_before_delete(store: Store, db_url: str) -> None:
@@ -336,6 +437,37 @@ def test_default_location_is_owner_only(tmp_path: Path, monkeypatch: pytest.Monk
     with sqlite3.connect(data_dir / "posture.db") as con:
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert con.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0001"
+
+
+def test_migration_creates_the_schema_once(db_url: str) -> None:
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from posture.store.repository import _alembic_config
+
+    with open_store(db_url) as store:
+        cid = store.create_client("Before re-open")
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all() == ["0001"]
+        insp = inspect(store.engine)
+        assert {"clients", "assessments", "photos"} <= set(insp.get_table_names())
+        cols = {c["name"]: c["type"] for c in insp.get_columns("photos")}
+        fks = insp.get_foreign_keys("assessments")
+        assert fks[0]["referred_table"] == "clients" and fks[0]["options"].get("ondelete") == "CASCADE"
+        if not store.is_sqlite:
+            assert type(cols["data"]).__name__ == "BYTEA"  # bytea, not a large-object oid
+            acols = {c["name"]: type(c["type"]).__name__ for c in insp.get_columns("assessments")}
+            assert acols["analysis"] == "JSON"
+    with open_store(db_url) as store:  # re-opening migrates nothing and keeps the data
+        assert store.get_client(cid).name == "Before re-open"
+        # down to nothing and back up
+        with store.engine.begin() as conn:
+            command.downgrade(_alembic_config(conn), "base")
+        assert not {"clients", "photos"} & set(inspect(store.engine).get_table_names())
+        with store.engine.begin() as conn:
+            command.upgrade(_alembic_config(conn), "head")
+        assert store.find_clients() == []
+        store.create_client("After")
 
 
 def test_schema_matches_models(store: Store) -> None:
@@ -391,3 +523,29 @@ def test_cli_export_and_backup(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert main(["db", "--database-url", url, "export", "Nobody", "-o", str(tmp_path / "n.zip")]) == 2
     err = capsys.readouterr().err
     assert "No client" in err and err.count("\n") == 1
+
+
+def test_cli_on_postgresql(db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("the PostgreSQL CLI messages")
+    with open_store(db_url) as store:
+        cid = store.create_client("Pia Postgres")
+        aid = store.save_assessment(cid, _photo(), synthetic_analysis())
+        photo = store.get_photo_bytes(aid)
+        shown = store.url
+    assert "***" in shown or db_url.count(":") < 3  # the password is never printed
+    out = tmp_path / "pia.zip"
+    assert main(["db", "--database-url", db_url, "export", "Pia Postgres", "-o", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert f"exported client {cid}" in said and "postgresql" in said and str(out) in said
+    password = make_url(db_url).password
+    assert not password or str(password) not in said
+    with zipfile.ZipFile(out) as z:
+        assert json.loads(z.read("client.json"))["name"] == "Pia Postgres"
+        assert [z.read(n) for n in z.namelist() if n.endswith("photo.jpg")] == [photo]
+    bk = tmp_path / "pg.db"
+    assert main(["db", "--database-url", db_url, "backup", "-o", str(bk)]) == 2
+    err = capsys.readouterr().err
+    assert "pg_dump" in err and "postgresql" in err and err.count("\n") == 1
+    assert not password or str(password) not in err
+    assert not bk.exists()  # nothing half-written

@@ -120,6 +120,9 @@ as_owner "$BIN/psql" -h "$BASE" -p "$PORT" -U postgres -d postgres -v ON_ERROR_S
 CREATE ROLE $ROLE LOGIN PASSWORD '$PASSWORD';
 CREATE DATABASE $DB OWNER $ROLE;
 SQL
+# lets the tests flush pages to disk before searching the table files for deleted bytes (PG >= 15)
+as_owner "$BIN/psql" -h "$BASE" -p "$PORT" -U postgres -d postgres -q \
+    -c "GRANT pg_checkpoint TO $ROLE" >/dev/null 2>&1 || true
 URL="postgresql+psycopg://$ROLE:$PASSWORD@127.0.0.1:$PORT/$DB"
 umask 077
 printf '%s\n' "$URL" > "$STATE"

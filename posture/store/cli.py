@@ -1,7 +1,8 @@
 """``posture db ...``: export a client's records, back up the database.
 
     posture db export CLIENT -o FILE.zip     CLIENT = id or exact name
-    posture db backup -o FILE                SQLite online backup (safe while the app runs)
+    posture db backup -o FILE                SQLite online backup (safe while the app runs);
+                                             on PostgreSQL it refuses (exit 2): use pg_dump
     posture db clients [QUERY]               list clients (id, name, consent)
 
 The database is ``--database-url``, else ``POSTURE_DATABASE_URL``, else the embedded SQLite file in
@@ -28,7 +29,7 @@ def register(subparsers: Any) -> None:
     ex.add_argument("-o", "--output", required=True, metavar="FILE.zip")
     ex.set_defaults(handler=cmd_export)
 
-    bk = dbsub.add_parser("backup", help="copy the database (SQLite online backup)")
+    bk = dbsub.add_parser("backup", help="copy the SQLite database (PostgreSQL: use pg_dump)")
     bk.add_argument("-o", "--output", required=True, metavar="FILE")
     bk.set_defaults(handler=cmd_backup)
 
@@ -48,13 +49,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     with _open(args) as store:
         client = store.resolve_client(args.client)
         data = store.export_client_zip(client.id)
+        source = store.url
     try:
         fd = os.open(out, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
     except OSError as exc:
         raise PostureError(f"Could not write {out} ({exc.strerror}).", "Choose a writable path.") from None
-    print(f"exported client {client.id} ({client.name}) to {out} ({len(data) / 1024:.0f} KiB)")
+    print(f"exported client {client.id} ({client.name}) from {source} to {out} ({len(data) / 1024:.0f} KiB)")
     return 0
 
 
@@ -62,9 +64,10 @@ def cmd_backup(args: argparse.Namespace) -> int:
     with _open(args) as store:
         try:
             path = store.backup(args.output)
+            source = store.url
         except OSError as exc:
             raise PostureError(f"Could not write {args.output} ({exc}).", "Choose a writable path.") from None
-    print(f"backed up the database to {path}")
+    print(f"backed up the database {source} to {path}")
     return 0
 
 

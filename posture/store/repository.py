@@ -19,6 +19,12 @@ Atomicity
     An assessment and its photo row are written in ONE transaction: a save lands whole or not at
     all. Deleting a client erases every assessment and photo (cascade), then runs ``VACUUM`` and a
     WAL checkpoint on SQLite so the bytes leave the file too.
+
+PostgreSQL
+    None of the SQLite settings apply (row locks and MVCC instead; migrations are serialised with an
+    advisory lock). Photos are ``bytea`` (no large objects, so a cascade delete removes them).
+    After a delete, ``VACUUM FULL`` rewrites the tables (``StoreOptions.pg_vacuum_full_on_delete``);
+    the server's WAL and its backups still hold old bytes until they are recycled. Backup: pg_dump.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import hashlib
 import importlib
 import io
 import json
+import logging
 import os
 import sqlite3
 import zipfile
@@ -41,6 +48,7 @@ import numpy as np
 from PIL import Image
 from sqlalchemy import Engine, create_engine, event, func, or_, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from posture.errors import PostureError
@@ -50,6 +58,8 @@ DATABASE_URL_ENV = "POSTURE_DATABASE_URL"
 DATA_DIR_ENV = "POSTURE_DATA_DIR"
 DB_FILENAME = "posture.db"
 EXPORT_SCHEMA = "posture.client_export/1"
+
+_log = logging.getLogger(__name__)
 
 
 class StoreError(PostureError):
@@ -71,6 +81,11 @@ class StoreOptions:
     # fraction of PNG's size; "PNG" stores it losslessly.
     photo_format: str = "JPEG"
     jpeg_quality: int = 92
+    # PostgreSQL: after a client or assessment is deleted, VACUUM FULL rewrites the three tables so
+    # the deleted rows and photo bytes leave the table files (a DELETE alone only marks them dead
+    # until the space is reused). It locks the tables briefly; a clinic's few thousand photos
+    # rewrite in about a second. False leaves reclaiming to autovacuum.
+    pg_vacuum_full_on_delete: bool = True
 
 
 # -- locations ------------------------------------------------------------------------------------
@@ -360,8 +375,7 @@ class Store:
         with self._tx() as s:
             c = self._client(s, client_id)
             s.delete(c)
-        if self.is_sqlite:
-            self._vacuum()
+        self._vacuum()
 
     # assessments
     def save_assessment(
@@ -446,8 +460,7 @@ class Store:
     def delete_assessment(self, assessment_id: int) -> None:
         with self._tx() as s:
             s.delete(self._assessment(s, assessment_id))
-        if self.is_sqlite:
-            self._vacuum()
+        self._vacuum()
 
     def get_photo_bytes(self, assessment_id: int) -> bytes:
         """The stored (metadata-free) photo file bytes of an assessment."""
@@ -537,8 +550,9 @@ class Store:
         processes write). PostgreSQL: use ``pg_dump``."""
         if not self.is_sqlite:
             raise StoreError(
-                "Backup from the app works for the embedded SQLite database only.",
-                "Back up PostgreSQL with pg_dump.",
+                f"Backup copies the embedded SQLite database only; this store is {self.engine.dialect.name} "
+                f"({self.url}) and nothing was written.",
+                "Use pg_dump instead, e.g. pg_dump -Fc -f posture.dump DATABASE.",
             )
         out = Path(path).expanduser()
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -573,6 +587,12 @@ class Store:
         return a
 
     def _vacuum(self) -> None:
+        if self.engine.dialect.name == "postgresql":
+            if self.options.pg_vacuum_full_on_delete:
+                self._vacuum_postgresql()
+            return
+        if not self.is_sqlite:
+            return
         raw = self.engine.raw_connection()
         try:
             con = raw.driver_connection
@@ -581,6 +601,16 @@ class Store:
             con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             raw.close()
+
+    def _vacuum_postgresql(self) -> None:
+        # VACUUM cannot run inside a transaction block. The delete itself is already committed, so
+        # a failure here (e.g. the role does not own the tables) is logged, not raised.
+        try:
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM FULL photos, assessments, clients")
+        except SQLAlchemyError as exc:
+            _log.warning("VACUUM FULL after a delete failed (%s): the freed space is reclaimed later",
+                         type(exc).__name__)
 
 
 # -- engine + migrations --------------------------------------------------------------------------
