@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -68,18 +69,90 @@ def test_clients_page_add_consent_and_erase(db: str) -> None:
         assert store.find_clients() == []
 
 
-def test_compare_page_shows_changes(db: str) -> None:
+def _elements(node: Any, kind: str) -> list[Any]:
+    """Every element of type ``kind`` anywhere below ``node`` (columns, expanders ...)."""
+    out = []
+    for child in getattr(node, "children", {}).values():
+        if getattr(child, "type", "") == kind:
+            out.append(child)
+        out.extend(_elements(child, kind))
+    return out
+
+
+def _two_sessions(db: str, second_tilt: float = 6.0) -> int:
     with open_store(db) as store:
         cid = store.create_client("Cmp", consent_given=True)
         store.save_assessment(cid, _photo(), synthetic_analysis(0.0), taken_at=dt.date(2025, 1, 1))
-        store.save_assessment(cid, _photo(), synthetic_analysis(6.0), taken_at=dt.date(2025, 3, 1))
+        store.save_assessment(cid, _photo(), synthetic_analysis(second_tilt), taken_at=dt.date(2025, 3, 1),
+                              notes="after 6 sessions")
+    return cid
+
+
+def test_compare_page_shows_changes(db: str) -> None:
+    _two_sessions(db)
     at = AppTest.from_function(_compare_app, default_timeout=30).run()
-    assert not at.exception
+    assert not at.exception and not at.error
+    # before = the oldest, after = the newest, labelled by date
+    before, after = at.selectbox(key="cmp_before"), at.selectbox(key="cmp_after")
+    assert before.format_func(before.value).startswith("01 Jan 2025")
+    assert "after 6 sessions" in after.format_func(after.value)
     table = at.dataframe[0].value
     assert "Shoulder line tilt" in list(table["measurement"])
     row = table[table["measurement"] == "Shoulder line tilt"].iloc[0]
     assert row["change"] == pytest.approx(-6.0, abs=0.01) and row["real change"] == "yes"
-    assert any("real change" in md.value for md in at.markdown)
-    images = [e for e in at.main.children.values() if getattr(e, "type", "") == "image"]
-    assert len(images) == 1 and not at.info  # the aligned pair is shown
+    assert row["before"] == pytest.approx(0.0, abs=0.01) and row["after"] == pytest.approx(-6.0, abs=0.01)
+    assert any("Real changes" in md.value and "Shoulder line tilt" in md.value for md in at.markdown)
+    images = _elements(at.main, "image")
+    assert len(images) == 2 and not at.info  # the aligned pair: before and after
     assert at.get("vega_lite_chart")  # the trend
+    assert [b.label for b in at.get("download_button")] == ["Download comparison PDF"]
+    # the overlay adds a third, blended picture
+    at.toggle(key="cmp_overlay").set_value(True).run()
+    assert not at.exception and len(_elements(at.main, "image")) == 3
+
+
+def test_compare_page_small_change_is_noise_and_swapped_order_is_flagged(db: str) -> None:
+    _two_sessions(db, second_tilt=1.0)  # 1 deg: below the 2.5 deg noise band
+    at = AppTest.from_function(_compare_app, default_timeout=30).run()
+    table = at.dataframe[0].value
+    row = table[table["measurement"] == "Shoulder line tilt"].iloc[0]
+    assert row["real change"] == "no" and row["change"] == pytest.approx(-1.0, abs=0.01)
+    # not listed among the real changes (other measurements of the synthetic pair may be)
+    assert not any("Real changes" in md.value and "Shoulder line tilt" in md.value for md in at.markdown)
+    b, a = at.selectbox(key="cmp_before").value, at.selectbox(key="cmp_after").value
+    at.selectbox(key="cmp_before").set_value(a)
+    at.selectbox(key="cmp_after").set_value(b)
+    at.run()
+    assert any("run backwards in time" in w.value for w in at.warning)
+    row = at.dataframe[0].value
+    assert row[row["measurement"] == "Shoulder line tilt"].iloc[0]["change"] == pytest.approx(1.0, abs=0.01)
+
+
+def test_compare_page_with_one_assessment_explains(db: str) -> None:
+    with open_store(db) as store:
+        cid = store.create_client("Solo", consent_given=True)
+        store.save_assessment(cid, _photo(), synthetic_analysis(0.0), taken_at=dt.date(2025, 1, 1))
+    at = AppTest.from_function(_compare_app, default_timeout=30).run()
+    assert not at.exception and not at.dataframe
+    assert any("1 saved assessment" in i.value and "at least two" in i.value for i in at.info)
+
+
+def test_comparison_pdf_has_both_photos_and_the_table() -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    from posture.compare import align_pair, compare
+    from posture.report.compare_pdf import render_compare_pdf
+
+    before, after = synthetic_analysis(0.0), synthetic_analysis(6.0)
+    result = compare(before, after)
+    a, b = align_pair(_photo(), before, _photo(), after)
+    pdf = render_compare_pdf(result, a, b, before_label="Before: 01 Jan 2025",
+                             after_label="After: 01 Mar 2025", client="Zoë 🙂 Test")
+    reader = PdfReader(io.BytesIO(pdf))
+    text = "\n".join(p.extract_text() for p in reader.pages)
+    assert "Posture comparison" in text and "Zoë ? Test" in text
+    assert "Shoulder line tilt" in text and "-6.0°" in text
+    assert "01 Jan 2025" in text and "01 Mar 2025" in text
+    assert len(reader.pages[0].images) == 2

@@ -1,37 +1,180 @@
-"""Compare page: two stored assessments of one client side by side, what changed and whether it is
-real, and each measurement's trend. Only widgets and calls into the library."""
+"""Compare page: two stored assessments of one client side by side (same body scale, feet on one
+line), what changed and whether it is real, each measurement's trend over all sessions, and a
+comparison PDF. Only widgets and calls into the library (posture.compare, posture.report)."""
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+import math
+from typing import Any
+
 import streamlit as st
 
-from posture.compare import align_pair, compare, side_by_side, trend
+from posture.compare import Comparison, align_pair, compare, overlay, trend
 from posture.errors import PostureError
+from ui import report_bridge
 from ui.clients_page import SELECTED, get_store
+
+log = logging.getLogger("posture.app")
+
+VERDICT_REAL = "yes"
+VERDICT_NOISE = "no"
+VERDICT_NA = "not compared"
+
+
+def change_rows(result: Comparison) -> list[dict[str, Any]]:
+    """The table: one row per measurement, numbers in the measurement's own unit."""
+    rows = []
+    for ch in result.changes.values():
+        unit = "°" if ch.unit == "deg" else ch.unit
+        rows.append({
+            "measurement": ch.label,
+            "unit": unit,
+            "before": ch.before,
+            "after": ch.after,
+            "change": ch.delta,
+            "±": ch.uncertainty,
+            "noise band": ch.band,
+            "real change": VERDICT_NA if not ch.comparable else (
+                VERDICT_REAL if ch.real_change else VERDICT_NOISE),
+        })
+    return rows
+
+
+def _label(r: Any) -> str:
+    note = f" · {r.notes[:30]}" if r.notes else ""
+    return f"{r.taken_at:%d %b %Y} · {r.view} (#{r.id}){note}"
+
+
+def _with_lines(photo: Any, analysis: Any) -> Any:
+    """The photo with the analysis drawn on it (same size, so the alignment is unchanged)."""
+    image, _legend = report_bridge.annotated_image(photo, analysis)
+    return dataclasses.replace(photo, rgb=image)
+
+
+def _trend_spec(name: str, unit: str) -> dict[str, Any]:
+    u = "°" if unit == "deg" else f" {unit}"
+    return {
+        "height": 260,
+        "layer": [
+            {"mark": {"type": "rule", "strokeDash": [4, 4], "color": "#9aa7ab"},
+             "encoding": {"y": {"datum": 0}}},
+            {"mark": {"type": "rule", "color": "#2a7f8f"},
+             "encoding": {"x": {"field": "session", "type": "ordinal", "sort": None},
+                          "y": {"field": "low", "type": "quantitative"},
+                          "y2": {"field": "high"}}},
+            {"mark": {"type": "line", "point": {"filled": True, "size": 60}, "color": "#2a7f8f"},
+             "encoding": {
+                 "x": {"field": "session", "type": "ordinal", "sort": None, "title": None,
+                       "axis": {"labelAngle": 0}},
+                 "y": {"field": "value", "type": "quantitative", "title": f"{name} ({u.strip()})"},
+                 "tooltip": [{"field": "session"}, {"field": "value", "format": "+.1f"},
+                             {"field": "uncertainty", "title": "±", "format": ".1f"}],
+             }},
+        ],
+    }
+
+
+def trend_ui(records: list[Any], latest: Any) -> None:
+    st.subheader("Trend over all sessions")
+    try:
+        series = trend([(r.id, r.to_analysis()) for r in records])
+    except PostureError as exc:
+        st.info(f"No trend: {exc}")
+        return
+    series = {k: v for k, v in series.items() if v}
+    if not series:
+        st.info("No measurement is available in these assessments.")
+        return
+    by_id = {r.id: r for r in records}
+    labels = {n: (latest.measurements[n].label if n in latest.measurements else n) for n in series}
+    name = st.selectbox("Measurement", list(series), key="trend_of", format_func=labels.__getitem__)
+    unit = latest.measurements[name].unit if name in latest.measurements else ""
+    data = []
+    for p in series[name]:
+        u = float(p.uncertainty) if p.uncertainty is not None and math.isfinite(p.uncertainty) else 0.0
+        rec = by_id[p.x]
+        data.append({"session": f"{rec.taken_at:%d %b %Y} #{rec.id}", "value": p.value,
+                     "uncertainty": u, "low": p.value - u, "high": p.value + u})
+    st.vega_lite_chart(data, _trend_spec(labels[name], unit), width="stretch")
+    st.caption("Bars: the 95% ± of each photo. Dashed line: level / centred (0). "
+               "Positive: client's right side lower, or shifted toward the client's right.")
+
+
+def photos_ui(store: Any, before_rec: Any, after_rec: Any, before: Any, after: Any) -> Any:
+    """The aligned pair, optionally with the lines drawn and as an overlay. Returns the aligned
+    (before, after) arrays, or None when they cannot be shown."""
+    c1, c2 = st.columns(2)
+    lines = c1.toggle("Draw the measured lines", value=True, key="cmp_lines")
+    blend = c2.toggle("Overlay the two photos", value=False, key="cmp_overlay")
+    try:
+        pa, pb = store.get_photo(before_rec.id), store.get_photo(after_rec.id)
+        if lines:
+            pa, pb = _with_lines(pa, before), _with_lines(pb, after)
+        a, b = align_pair(pa, before, pb, after)
+    except PostureError as exc:
+        st.info(f"Photos not shown: {exc}")
+        return None
+    left, right = st.columns(2)
+    left.image(a, caption=f"Before · {before_rec.taken_at:%d %b %Y}", width="stretch")
+    right.image(b, caption=f"After · {after_rec.taken_at:%d %b %Y}", width="stretch")
+    st.caption("Both photos are scaled to the same body height with the feet on one line, body centred.")
+    if blend:
+        alpha = st.slider("After photo weight", 0.0, 1.0, 0.5, 0.05, key="cmp_alpha")
+        try:
+            st.image(overlay(pa, before, pb, after, alpha=alpha),
+                     caption="Overlay: before and after blended", width=520)
+        except PostureError as exc:
+            st.info(f"Overlay not shown: {exc}")
+    return a, b
+
+
+def pdf_ui(result: Comparison, aligned: Any, before_rec: Any, after_rec: Any, client: str) -> None:
+    try:
+        from posture.report.compare_pdf import render_compare_pdf
+    except ImportError:
+        return
+    if aligned is None:
+        return
+    a, b = aligned
+    blabel = f"Before: {before_rec.taken_at:%d %b %Y}"
+    alabel = f"After: {after_rec.taken_at:%d %b %Y}"
+
+    def make_pdf() -> bytes:
+        return render_compare_pdf(result, a, b, before_label=blabel, after_label=alabel, client=client)
+
+    st.download_button(
+        "Download comparison PDF", make_pdf,
+        file_name=f"posture-comparison-{before_rec.taken_at}-{after_rec.taken_at}.pdf",
+        mime="application/pdf", on_click="ignore", icon=":material/picture_as_pdf:", key="cmp_pdf",
+    )
 
 
 def render() -> None:
     st.title("Compare assessments")
     try:
         store = get_store()
+        clients = store.find_clients()
     except PostureError as exc:
         st.error(str(exc))
         return
-    clients = store.find_clients()
     if not clients:
-        st.info("No clients yet: add one on the Clients page.")
+        st.info("No clients yet: save an assessment to a client on the New assessment page.")
         return
     ids = [c.id for c in clients]
     names = {c.id: f"{c.name} (#{c.id})" for c in clients}
     current = st.session_state.get(SELECTED)
     cid = st.selectbox("Client", ids, index=ids.index(current) if current in ids else 0,
                        format_func=names.__getitem__, key="compare_client")
+    st.session_state[SELECTED] = cid
     records = store.list_assessments(cid)
     if len(records) < 2:
-        st.info("This client needs at least two assessments to compare.")
+        st.info(f"{names[cid]} has {len(records)} saved assessment{'s' * (len(records) != 1)}; "
+                "save at least two to compare.")
         return
-    labels = {r.id: f"{r.taken_at:%d %b %Y} · {r.view} (#{r.id})" for r in records}
-    rids = [r.id for r in records]
+    labels = {r.id: _label(r) for r in records}
+    rids = [r.id for r in records]  # oldest first
     c1, c2 = st.columns(2)
     before_id = c1.selectbox("Before", rids, index=0, format_func=labels.__getitem__, key="cmp_before")
     after_id = c2.selectbox("After", rids, index=len(rids) - 1, format_func=labels.__getitem__,
@@ -40,29 +183,43 @@ def render() -> None:
         st.warning("Choose two different assessments.")
         return
     by_id = {r.id: r for r in records}
-    before, after = by_id[before_id].to_analysis(), by_id[after_id].to_analysis()
-    result = compare(before, after)
+    before_rec, after_rec = by_id[before_id], by_id[after_id]
+    if rids.index(before_id) > rids.index(after_id):
+        st.warning("'Before' is the later assessment: the changes below run backwards in time.")
+    try:
+        before, after = before_rec.to_analysis(), after_rec.to_analysis()
+        result = compare(before, after)
+    except PostureError as exc:
+        st.error(str(exc))
+        return
     for w in result.warnings:
         st.warning(w)
-    rows = [{
-        "measurement": ch.label,
-        "before": ch.before,
-        "after": ch.after,
-        "change": ch.delta,
-        "±": ch.uncertainty,
-        "real change": "yes" if ch.real_change else "no",
-    } for ch in result.changes.values()]
-    st.dataframe(rows, hide_index=True, width="stretch")
-    for ch in result.changes.values():
-        (st.markdown if ch.real_change else st.caption)(ch.summary)
-    try:
-        a, b = align_pair(store.get_photo(before_id), before, store.get_photo(after_id), after)
-        st.image(side_by_side(a, b), caption="Before (left) and after (right), aligned on the body")
-    except PostureError as exc:
-        st.info(f"Photos not shown: {exc}")
-    series = trend([(r.taken_at.isoformat(), r.to_analysis()) for r in records])
-    name = st.selectbox("Trend of", list(series), key="trend_of",
-                        format_func=lambda n: after.measurements[n].label if n in after.measurements else n)
-    pts = series.get(name, [])
-    if pts:
-        st.line_chart({"date": [p.x for p in pts], "value": [p.value for p in pts]}, x="date", y="value")
+
+    aligned = photos_ui(store, before_rec, after_rec, before, after)
+
+    st.subheader("What changed")
+    st.dataframe(
+        change_rows(result), hide_index=True, width="stretch",
+        column_config={
+            "before": st.column_config.NumberColumn(format="%+.1f"),
+            "after": st.column_config.NumberColumn(format="%+.1f"),
+            "change": st.column_config.NumberColumn(format="%+.1f", help="after - before"),
+            "±": st.column_config.NumberColumn(format="%.1f", help="95% range of the change"),
+            "noise band": st.column_config.NumberColumn(
+                format="%.1f", help="smallest change that counts between sessions"),
+            "real change": st.column_config.TextColumn(
+                help="yes: the change exceeds both the ± and the noise band"),
+        },
+    )
+    real = result.real_changes
+    if real:
+        st.markdown("**Real changes**\n" + "\n".join(f"- {ch.summary}" for ch in real))
+    else:
+        st.markdown("**No real change**: every difference is within measurement noise or the "
+                    "day-to-day noise band.")
+    with st.expander("Every measurement in words"):
+        for ch in result.changes.values():
+            if not ch.real_change:
+                st.caption(ch.summary)
+    pdf_ui(result, aligned, before_rec, after_rec, names[cid])
+    trend_ui(records, after)

@@ -1,0 +1,164 @@
+"""A comparison of two assessments as a PDF (fpdf2):
+``render_compare_pdf(comparison, before_rgb, after_rgb, ...) -> bytes``.
+
+One A4 page (more when the text runs over): the two aligned photos side by side (from
+:func:`posture.compare.align_pair`, so same body scale and feet on one line), the table of
+before / after / change with the real-change verdict, the plain-words summaries and warnings.
+Same font and text rules as :mod:`posture.report.pdf` (bundled DejaVu Sans, user text printed
+literally, unsupported characters become "?").
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from fpdf.enums import XPos, YPos
+from fpdf.fonts import FontFace
+
+from posture.report.pdf import (
+    FAMILY,
+    FONT_BOLD,
+    FONT_REGULAR,
+    GREY,
+    MARGIN,
+    _Doc,
+    _heading,
+    _print_jpeg,
+    safe_text,
+)
+
+# Each aligned photo is printed this wide (mm); two of them and a gap fill the A4 text width.
+PHOTO_W = 86.0
+PHOTO_GAP = 8.0
+# (comparable, real change) -> the table's last column
+VERDICTS = {(False, False): "not compared", (False, True): "not compared", (True, False): "no (noise)",
+            (True, True): "yes"}
+# Highlight of a real change in the table (RGB).
+REAL_FILL = (255, 236, 204)
+
+DISCLAIMER = (
+    "A change counts as real only when it exceeds both the combined 95% uncertainty of the two "
+    "photos and the day-to-day noise band of the measurement. The numbers describe the photos; they "
+    "are not a diagnosis."
+)
+
+
+def _num(x: float | None, unit: str, signed: bool = True) -> str:
+    if x is None or not math.isfinite(x):
+        return "-"
+    u = "°" if unit == "deg" else ("" if not unit else " " + ("%" if unit.startswith("%") else unit))
+    text = f"{x:+.1f}" if signed else f"{x:.1f}"
+    if text in ("+0.0", "-0.0"):
+        text = "0.0"
+    return text + u
+
+
+def render_compare_pdf(
+    comparison: Any,
+    before_rgb: np.ndarray,
+    after_rgb: np.ndarray,
+    *,
+    before_label: str = "Before",
+    after_label: str = "After",
+    client: str | None = None,
+    title: str = "Posture comparison",
+) -> bytes:
+    """PDF bytes. ``comparison`` is a :class:`posture.compare.Comparison`; ``before_rgb`` /
+    ``after_rgb`` the aligned photos (RGB uint8, e.g. from :func:`posture.compare.align_pair`);
+    the labels say when each was taken."""
+    pdf = _Doc(orientation="P", unit="mm", format="A4")
+    pdf.footer_text = safe_text("For the therapist and the client; not a diagnosis.")
+    pdf.set_margins(MARGIN, MARGIN, MARGIN)
+    pdf.set_auto_page_break(True, margin=18)
+    pdf.add_font(FAMILY, "", str(FONT_REGULAR))
+    pdf.add_font(FAMILY, "B", str(FONT_BOLD))
+    pdf.set_title(safe_text(title))
+    pdf.set_creator("posture")
+    pdf.alias_nb_pages()
+    pdf.add_page()
+    full_w = pdf.w - 2 * MARGIN
+
+    pdf.set_font(FAMILY, "B", 17)
+    pdf.cell(0, 9, safe_text(title), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(FAMILY, "", 9.5)
+    pdf.set_text_color(*GREY)
+    pdf.multi_cell(0, 5, safe_text(f"{before_label}   →   {after_label}"), align="L",
+                   new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_text_color(0, 0, 0)
+    if client:
+        pdf.set_font(FAMILY, "B", 11)
+        pdf.multi_cell(0, 5.5, safe_text(f"Client: {client}"), align="L", new_x=XPos.LMARGIN,
+                       new_y=YPos.NEXT)
+    pdf.ln(2)
+
+    # the aligned photos, same size, side by side
+    top = pdf.get_y()
+    h_px, w_px = before_rgb.shape[:2]
+    ph = PHOTO_W * h_px / max(w_px, 1)
+    for i, (img, label) in enumerate(((before_rgb, before_label), (after_rgb, after_label))):
+        x = MARGIN + i * (PHOTO_W + PHOTO_GAP)
+        pdf.image(_print_jpeg(np.ascontiguousarray(img), PHOTO_W), x=x, y=top, w=PHOTO_W, h=ph)
+        pdf.set_xy(x, top + ph + 1)
+        pdf.set_font(FAMILY, "", 8.5)
+        pdf.cell(PHOTO_W, 4.5, safe_text(label), align="C")
+    pdf.set_xy(MARGIN, top + ph + 7)
+    pdf.set_font(FAMILY, "", 7.5)
+    pdf.set_text_color(*GREY)
+    pdf.multi_cell(0, 3.6, safe_text(
+        "Both photos are scaled so that the body has the same height, with the feet on one line. "
+        "Sides are the client's own."
+    ), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_text_color(0, 0, 0)
+    pdf.ln(2)
+
+    _heading(pdf, "What changed")
+    pdf.set_font(FAMILY, "", 8.5)
+    with pdf.table(
+        col_widths=(46, 26, 26, 26, 22, 34), text_align="LEFT", line_height=4.2, padding=1.2,
+        headings_style=FontFace(emphasis="BOLD", fill_color=(235, 235, 235)),
+        first_row_as_headings=True, width=full_w,
+    ) as table:
+        head = table.row()
+        for t in ("Measurement", "Before", "After", "Change", "± (95%)", "Real change?"):
+            head.cell(t)
+        for ch in comparison.changes.values():
+            verdict = VERDICTS[(ch.comparable, ch.real_change)]
+            style = FontFace(fill_color=REAL_FILL, emphasis="BOLD") if ch.real_change else None
+            row = table.row(style=style)
+            row.cell(safe_text(ch.label))
+            row.cell(safe_text(_num(ch.before, ch.unit)))
+            row.cell(safe_text(_num(ch.after, ch.unit)))
+            row.cell(safe_text(_num(ch.delta, ch.unit)))
+            row.cell(safe_text(_num(ch.uncertainty, ch.unit, signed=False)))
+            row.cell(safe_text(verdict))
+    pdf.set_font(FAMILY, "", 7.5)
+    pdf.set_text_color(*GREY)
+    pdf.multi_cell(0, 3.6, safe_text(
+        "Tilts: positive = client's right side lower; shifts: positive = toward the client's right. "
+        "Change = after - before."
+    ), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_text_color(0, 0, 0)
+    pdf.ln(3)
+
+    _heading(pdf, "In words")
+    pdf.set_font(FAMILY, "", 9)
+    for ch in comparison.changes.values():
+        pdf.set_font(FAMILY, "B" if ch.real_change else "", 9)
+        pdf.multi_cell(0, 4.5, safe_text(f"•  {ch.summary}"), align="L", new_x=XPos.LMARGIN,
+                       new_y=YPos.NEXT)
+    if comparison.warnings:
+        pdf.ln(2)
+        _heading(pdf, "Warnings")
+        pdf.set_font(FAMILY, "", 8.5)
+        for w in comparison.warnings:
+            pdf.multi_cell(0, 4.3, safe_text(f"•  {w}"), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(2)
+    _heading(pdf, "About this comparison")
+    pdf.set_font(FAMILY, "", 8.5)
+    pdf.multi_cell(0, 4.3, safe_text(DISCLAIMER), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    return bytes(pdf.output())
+
+
+__all__ = ["render_compare_pdf"]
