@@ -49,6 +49,10 @@ DEFAULT_AUGMENTATIONS: tuple[Augmentation, ...] = (
     Augmentation(True, 0.25, -4.0),
     Augmentation(False, 0.40, -4.0),
     Augmentation(True, 0.15, 4.0),
+    Augmentation(False, 0.20, 2.0),
+    Augmentation(True, 0.30, -2.0),
+    Augmentation(False, 0.30, -2.0),
+    Augmentation(True, 0.20, 2.0),
 )
 
 

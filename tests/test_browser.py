@@ -1,7 +1,8 @@
 """The app in a real browser: `streamlit run app.py` + Debian chromium driven by Playwright.
 
 Upload a photo, see the annotated photo really render, click on it to move a landmark and watch a
-number change, download the report. Needs /usr/bin/chromium (`make browser-deps`); never downloads a
+number change, download the report; save two assessments to a new client and compare them.
+ Needs /usr/bin/chromium (`make browser-deps`); never downloads a
 browser.
 """
 
@@ -25,7 +26,7 @@ import pytest
 from posture.analysis import analyze
 from posture.imaging import load_photo
 from posture.pose import PoseModel
-from tests.conftest import FRONT
+from tests.conftest import FRONT, SAMPLES
 from ui import report_bridge
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,9 +52,16 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[str]:
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The app's clinic store for this module: a tmp dir, never the real home dir."""
+    return tmp_path_factory.mktemp("posture-data")
+
+
+@pytest.fixture(scope="module")
+def server(data_dir: Path) -> Iterator[str]:
     port = _free_port()
-    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", "POSTURE_DATA_DIR": str(data_dir)}
+    env.pop("POSTURE_DATABASE_URL", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.headless", "true"],
@@ -172,5 +180,99 @@ def test_upload_click_to_correct_and_download(server: str, tmp_path: Path, model
             docs = ROOT / "docs"
             if docs.is_dir():
                 shutil.copyfile(shot, docs / "screenshot.png")
+        finally:
+            browser.close()
+
+
+SECOND = SAMPLES / "yogait_tada1.jpg"  # the same man, another standing photo (front view)
+
+
+def _analyse_and_save(page: Any, photo: Path, expect_n: int) -> None:
+    """Upload ``photo``, wait for its measurements, save it; the success names assessment #n."""
+    from playwright.sync_api import expect
+
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(photo))
+    # the save section belongs to the analysed photo: wait until it is there for this one
+    page.get_by_text(photo.name).first.wait_for(timeout=30_000)
+    save = page.get_by_role("button", name=re.compile("^Save assessment"))
+    expect(save).to_be_enabled(timeout=90_000)
+    save.scroll_into_view_if_needed()
+    save.click()
+    expect(page.get_by_text(re.compile(rf"Saved as assessment #{expect_n} of BR-0001"))).to_be_visible(
+        timeout=30_000)
+    expect(page.get_by_role("button", name=re.compile("^Save assessment"))).to_be_disabled()
+
+
+def _pick(page: Any, label: str, option: str) -> None:
+    """Choose ``option`` (a prefix of its text) in the st.selectbox labelled ``label``."""
+    box = page.locator('[data-testid="stSelectbox"]', has=page.get_by_text(label, exact=True))
+    box.locator('[data-baseweb="select"]').click()
+    page.get_by_role("option", name=re.compile("^" + re.escape(option))).first.click()
+
+
+def test_save_two_assessments_and_compare(server: str, data_dir: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    from posture.store import open_store
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1000})
+            page.goto(server)
+            expect(page.get_by_role("heading", name="New assessment")).to_be_visible(timeout=30_000)
+
+            # first photo: a new client, consent, notes, save
+            page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(FRONT))
+            page.locator(".pc-card").first.wait_for(timeout=90_000)
+            name = page.get_by_role("textbox", name="Name or code of the new client")
+            name.fill("BR-0001")
+            name.press("Tab")
+            page.get_by_text("The client consents to storing").click()
+            notes = page.get_by_role("textbox", name="Therapist notes")
+            notes.fill("intake")
+            notes.press("Tab")
+            page.get_by_role("button", name=re.compile("^Save assessment")).click()
+            expect(page.get_by_text("Saved as assessment #1 of BR-0001")).to_be_visible(timeout=30_000)
+            page.screenshot(path=data_dir / "3-saved.png")
+
+            # second photo: saved to the same (now existing) client
+            _analyse_and_save(page, SECOND, 2)
+            with open_store(f"sqlite:///{data_dir / 'posture.db'}") as store:
+                (client,) = store.find_clients()
+                records = store.list_assessments(client.id)
+            assert client.name == "BR-0001" and client.consent_given
+            assert [r.notes for r in records] == ["intake", ""]
+
+            # compare the two
+            page.get_by_role("link", name="Compare").click()
+            expect(page.get_by_role("heading", name="Compare assessments")).to_be_visible(timeout=30_000)
+            _pick(page, "Before", f"{records[0].taken_at:%d %b %Y}")
+            _pick(page, "After", f"{records[1].taken_at:%d %b %Y} · anterior (#{records[1].id})")
+            expect(page.get_by_role("heading", name="What changed")).to_be_visible(timeout=30_000)
+            grid = page.locator('[data-testid="stDataFrame"]')
+            expect(grid).to_be_visible()
+            expect(grid.get_by_text(SHOULDER).first).to_be_attached()
+            expect(grid.get_by_text("real change").first).to_be_attached()
+            imgs = page.locator('[data-testid="stImage"] img')
+            expect(imgs).to_have_count(2, timeout=30_000)
+            page.wait_for_function(
+                "() => { const i = [...document.querySelectorAll('[data-testid=\"stImage\"] img')];"
+                " return i.length === 2 && i.every(e => e.complete && e.naturalWidth > 0); }",
+                timeout=30_000,
+            )
+            sizes = imgs.evaluate_all("els => els.map(e => [e.naturalWidth, e.naturalHeight])")
+            assert sizes[0] == sizes[1] and sizes[0][0] > 100  # aligned: the same frame size
+            expect(page.get_by_role("button", name=re.compile("Download comparison PDF"))).to_be_visible()
+            assert page.locator('[data-testid="stException"]').count() == 0
+            assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+
+            page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')?.scrollTo(0, 0)")
+            page.wait_for_timeout(800)
+            shot = data_dir / "compare.png"
+            page.screenshot(path=shot, full_page=True)
+            docs = ROOT / "docs"
+            if docs.is_dir():
+                shutil.copyfile(shot, docs / "screenshot_compare.png")
         finally:
             browser.close()

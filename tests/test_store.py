@@ -60,15 +60,42 @@ def _reset_pg(url: str) -> None:
     eng.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'data' / 'posture.db'}"
+@pytest.fixture(scope="session")
+def pg_session_url() -> Iterator[str | None]:
+    """A database of this pytest run's own on the server at POSTURE_TEST_PG_URL (so that two test
+    runs on one machine never drop each other's tables), dropped at the end; the URL's own database
+    when the role may not create databases."""
+    from sqlalchemy import create_engine
+
     url = _pg_url()
     if not url:
+        yield None
+        return
+    name = f"posture_t_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as c:
+            c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except Exception:
+        admin.dispose()
+        yield url
+        return
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as c:
+            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, pg_session_url: str | None) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'data' / 'posture.db'}"
+    if not pg_session_url:
         pytest.skip(f"PostgreSQL tests need {PG_ENV}=postgresql+psycopg://... (unset)")
-    _reset_pg(url)
-    return url
+    _reset_pg(pg_session_url)
+    return pg_session_url
 
 
 @pytest.fixture

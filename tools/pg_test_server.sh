@@ -6,7 +6,8 @@
 # * Already set POSTURE_TEST_PG_URL: printed as it is (use your own server).
 # * Otherwise a private cluster in $POSTURE_PG_TEST_DIR (default /tmp/posture-pg-test-UID), listening on
 #   127.0.0.1 ONLY (no other address, unix socket inside that directory), on a free port chosen at
-#   initdb time, with its own role and database (password auth). Quick and idempotent: a running
+#   initdb time, with its own role and database (password auth; the role may CREATE DATABASE so
+#   that each pytest run works in a database of its own). Quick and idempotent: a running
 #   server is reused, a stopped one restarted.
 # * As root, PostgreSQL is installed with apt-get when missing and the cluster runs as the
 #   "postgres" user; as another user the cluster runs as that user if PostgreSQL is installed.
@@ -117,7 +118,7 @@ printf "listen_addresses = '127.0.0.1'\nport = %s\nunix_socket_directories = '%s
 start || skip "the server did not start (see $BASE/server.log)"
 as_owner "$BIN/psql" -h "$BASE" -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -q >/dev/null 2>&1 <<SQL \
     || skip "could not create the test role and database"
-CREATE ROLE $ROLE LOGIN PASSWORD '$PASSWORD';
+CREATE ROLE $ROLE LOGIN CREATEDB PASSWORD '$PASSWORD';
 CREATE DATABASE $DB OWNER $ROLE;
 SQL
 # lets the tests flush pages to disk before searching the table files for deleted bytes (PG >= 15)
