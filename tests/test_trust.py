@@ -29,7 +29,8 @@ def test_640_and_4000_px_agree_within_uncertainty(model: PoseModel) -> None:
     opts = AnalysisOptions(auto_level=False)
     small = analyze(Photo.from_array(_resize_long_side(rgb, 640)), "anterior", opts, model=model)
     # the 4000 px copy goes through the real decoder (JPEG, reduced-size decode)
-    big = analyze(load_photo(encode(_resize_long_side(rgb, 4000), quality=95)), "anterior", opts, model=model)
+    big_bytes = encode(_resize_long_side(rgb, 4000), quality=95)
+    big = analyze(load_photo(big_bytes), "anterior", opts, model=model)
     assert big.image["height"] == 4000
     for name in TILTS:
         a, b = small.measurements[name], big.measurements[name]
@@ -45,7 +46,8 @@ def test_centimetres_survive_a_50_percent_downscale(model: PoseModel) -> None:
     rgb = rgb_of(FRONT)
     opts = AnalysisOptions(auto_level=False, stature_cm=178.0)
     full = analyze(Photo.from_array(rgb), "anterior", opts, model=model)
-    half = analyze(Photo.from_array(_resize_long_side(rgb, max(rgb.shape[:2]) // 2)), "anterior", opts, model=model)
+    half_rgb = _resize_long_side(rgb, max(rgb.shape[:2]) // 2)
+    half = analyze(Photo.from_array(half_rgb), "anterior", opts, model=model)
     assert full.scale is not None and half.scale is not None
     # one pixel of the half-size photo covers two of the full one
     assert half.scale["cm_per_px"] == pytest.approx(2 * full.scale["cm_per_px"], rel=0.05)
