@@ -75,7 +75,8 @@ def test_no_scene_lines_means_no_reference(model: PoseModel) -> None:
     h, w = rgb.shape[:2]
     # the person on a plain, slightly noisy backdrop: nothing to level against
     mask_bg = np.full((h, w, 3), 180, np.uint8)
-    plain = np.where(np.abs(rgb.astype(int) - rgb[5, 5].astype(int)).sum(axis=2, keepdims=True) < 40, mask_bg, rgb)
+    near_corner = np.abs(rgb.astype(int) - rgb[5, 5].astype(int)).sum(axis=2, keepdims=True) < 40
+    plain = np.where(near_corner, mask_bg, rgb)
     a = analyze(Photo.from_array(plain.astype(np.uint8)), "anterior", AnalysisOptions(), model=model)
     # the person's own straight edges (arms, legs) must never be taken for the room's
     assert a.level["reference"] == "photo edges", a.level

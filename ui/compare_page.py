@@ -107,7 +107,7 @@ def photos_ui(store: Any, before_rec: Any, after_rec: Any, before: Any, after: A
     (before, after) arrays, or None when they cannot be shown."""
     c1, c2 = st.columns(2)
     lines = c1.toggle("Draw the measured lines", value=True, key="cmp_lines")
-    blend = c2.toggle("Overlay the two photos", value=False, key="cmp_overlay")
+    blend = c2.toggle("Overlay", value=False, key="cmp_overlay")
     try:
         pa, pb = store.get_photo(before_rec.id), store.get_photo(after_rec.id)
         if lines:
@@ -116,7 +116,7 @@ def photos_ui(store: Any, before_rec: Any, after_rec: Any, before: Any, after: A
     except PostureError as exc:
         st.info(f"Photos not shown: {exc}")
         return None
-    left, right = st.columns(2)
+    left, right = st.columns(2, gap="small")
     left.image(a, caption=f"Before · {before_rec.taken_at:%d %b %Y}", width="stretch")
     right.image(b, caption=f"After · {after_rec.taken_at:%d %b %Y}", width="stretch")
     st.caption("Both photos are scaled to the same body height with the feet on one line, body centred.")
@@ -124,7 +124,7 @@ def photos_ui(store: Any, before_rec: Any, after_rec: Any, before: Any, after: A
         alpha = st.slider("After photo weight", 0.0, 1.0, 0.5, 0.05, key="cmp_alpha")
         try:
             st.image(overlay(pa, before, pb, after, alpha=alpha),
-                     caption="Overlay: before and after blended", width=520)
+                     caption="Overlay: before and after blended", width="stretch")
         except PostureError as exc:
             st.info(f"Overlay not shown: {exc}")
     return a, b
@@ -195,12 +195,24 @@ def render() -> None:
     for w in result.warnings:
         st.warning(w)
 
-    aligned = photos_ui(store, before_rec, after_rec, before, after)
+    photos_col, table_col = st.columns([5, 6], gap="large")
+    with photos_col:
+        aligned = photos_ui(store, before_rec, after_rec, before, after)
+    with table_col:
+        changes_ui(result)
+        pdf_ui(result, aligned, before_rec, after_rec, names[cid])
+    trend_ui(records, after)
 
+
+def changes_ui(result: Comparison) -> None:
+    """The before / after / change table, the real changes in words, the rest in an expander."""
     st.subheader("What changed")
     st.dataframe(
         change_rows(result), hide_index=True, width="stretch",
+        column_order=("measurement", "unit", "before", "after", "change", "±", "real change"),
         column_config={
+            "measurement": st.column_config.TextColumn(width="medium"),
+            "unit": st.column_config.TextColumn(width="small"),
             "before": st.column_config.NumberColumn(format="%+.1f"),
             "after": st.column_config.NumberColumn(format="%+.1f"),
             "change": st.column_config.NumberColumn(format="%+.1f", help="after - before"),
@@ -221,5 +233,3 @@ def render() -> None:
         for ch in result.changes.values():
             if not ch.real_change:
                 st.caption(ch.summary)
-    pdf_ui(result, aligned, before_rec, after_rec, names[cid])
-    trend_ui(records, after)
