@@ -27,9 +27,9 @@ def change_rows(result: Comparison) -> list[dict[str, Any]]:
     """The table: one row per measurement, numbers in the measurement's own unit."""
     rows = []
     for ch in result.changes.values():
-        unit = "°" if ch.unit == "deg" else ch.unit
+        unit = "°" if ch.unit == "deg" else ("%" if ch.unit.startswith("%") else ch.unit)
         rows.append({
-            "measurement": ch.label,
+            "measurement": ch.label.split(" (")[0],  # the full label is in the summaries
             "unit": unit,
             "before": ch.before,
             "after": ch.after,
@@ -211,16 +211,17 @@ def changes_ui(result: Comparison) -> None:
         change_rows(result), hide_index=True, width="stretch",
         column_order=("measurement", "unit", "before", "after", "change", "±", "real change"),
         column_config={
-            "measurement": st.column_config.TextColumn(width="medium"),
-            "unit": st.column_config.TextColumn(width="small"),
-            "before": st.column_config.NumberColumn(format="%+.1f"),
-            "after": st.column_config.NumberColumn(format="%+.1f"),
-            "change": st.column_config.NumberColumn(format="%+.1f", help="after - before"),
-            "±": st.column_config.NumberColumn(format="%.1f", help="95% range of the change"),
+            "measurement": st.column_config.TextColumn(width=128),
+            "unit": st.column_config.TextColumn(
+                width=40, help="° degrees; cm; % = percent of the shoulder width"),
+            "before": st.column_config.NumberColumn(format="%+.1f", width=58),
+            "after": st.column_config.NumberColumn(format="%+.1f", width=58),
+            "change": st.column_config.NumberColumn(format="%+.1f", help="after - before", width=62),
+            "±": st.column_config.NumberColumn(format="%.1f", help="95% range of the change", width=46),
             "noise band": st.column_config.NumberColumn(
                 format="%.1f", help="smallest change that counts between sessions"),
             "real change": st.column_config.TextColumn(
-                help="yes: the change exceeds both the ± and the noise band"),
+                help="yes: the change exceeds both the ± and the noise band", width=92),
         },
     )
     real = result.real_changes
