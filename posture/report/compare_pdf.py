@@ -29,8 +29,9 @@ from posture.report.pdf import (
     safe_text,
 )
 
-# Each aligned photo is printed this wide (mm); two of them and a gap fill the A4 text width.
-PHOTO_W = 86.0
+# Each aligned photo is printed this wide (mm): two of them (3:4, 91 mm tall) leave room for the
+# table and the summaries on the same A4 page.
+PHOTO_W = 68.0
 PHOTO_GAP = 8.0
 # (comparable, real change) -> the table's last column
 VERDICTS = {(False, False): "not compared", (False, True): "not compared", (True, False): "no (noise)",
@@ -97,8 +98,9 @@ def render_compare_pdf(
     top = pdf.get_y()
     h_px, w_px = before_rgb.shape[:2]
     ph = PHOTO_W * h_px / max(w_px, 1)
+    x0 = MARGIN + (full_w - 2 * PHOTO_W - PHOTO_GAP) / 2
     for i, (img, label) in enumerate(((before_rgb, before_label), (after_rgb, after_label))):
-        x = MARGIN + i * (PHOTO_W + PHOTO_GAP)
+        x = x0 + i * (PHOTO_W + PHOTO_GAP)
         pdf.image(_print_jpeg(np.ascontiguousarray(img), PHOTO_W), x=x, y=top, w=PHOTO_W, h=ph)
         pdf.set_xy(x, top + ph + 1)
         pdf.set_font(FAMILY, "", 8.5)
@@ -133,6 +135,7 @@ def render_compare_pdf(
             row.cell(safe_text(_num(ch.delta, ch.unit)))
             row.cell(safe_text(_num(ch.uncertainty, ch.unit, signed=False)))
             row.cell(safe_text(verdict))
+    pdf.ln(1)
     pdf.set_font(FAMILY, "", 7.5)
     pdf.set_text_color(*GREY)
     pdf.multi_cell(0, 3.6, safe_text(
