@@ -355,3 +355,26 @@ def test_a_failed_save_shows_an_error_and_stores_nothing(
     # the client created for this save was taken back: nothing partial stays in the store
     assert _store_contents(data_dir) == ([], [])
     assert not app.button(key="save_btn").disabled  # the therapist can try again
+
+
+def test_two_saves_then_the_clients_page_leads_to_compare(app: AppTest, data_dir: Path) -> None:
+    second = FRONT.parent / "yogait_tada1.jpg"  # the same man, another photo
+    upload(app, FRONT)
+    _fill_new_client(app, "IJ-9", consent=True)
+    app.button(key="save_btn").click().run(timeout=TIMEOUT)
+    upload(app, second)
+    assert app.radio(key="save_mode").value == "Existing client"  # the client just created
+    assert not app.button(key="save_btn").disabled  # another photo: not saved yet
+    app.button(key="save_btn").click().run(timeout=TIMEOUT)
+    assert not app.error
+    clients, records = _store_contents(data_dir)
+    assert len(clients) == 1 and len(records) == 2
+    assert records[0].analysis["image"]["sha256"] != records[1].analysis["image"]["sha256"]
+
+    app.button(key="open_timeline").click().run(timeout=TIMEOUT)
+    assert "Assessments (2)" in [h.value for h in app.subheader]
+    app.button(key="to_compare").click().run(timeout=TIMEOUT)
+    assert not app.exception
+    assert [t.value for t in app.title] == ["Compare assessments"]
+    table = app.dataframe[0].value
+    assert "Shoulder line tilt" in list(table["measurement"])

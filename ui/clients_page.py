@@ -34,6 +34,13 @@ def clear_store_cache() -> None:
     _store_at.clear()
 
 
+def _compare_page() -> st.Page:
+    """The Compare page as app.py registers it (st.switch_page needs the same source and url_path)."""
+    from ui.compare_page import render as compare
+
+    return st.Page(compare, title="Compare", icon=":material/compare:", url_path="compare")
+
+
 def _new_client_form(store: Store) -> None:
     with st.expander("Add a client", expanded=False), st.form("new_client", clear_on_submit=True):
         name = st.text_input("Name or code", help="A pseudonymous code is enough.")
@@ -103,6 +110,9 @@ def render() -> None:
             })
         if rows:
             st.dataframe(rows, hide_index=True, width="stretch")
+        if len(records) >= 2 and st.button("Compare assessments", key="to_compare",
+                                           icon=":material/compare:"):
+            st.switch_page(_compare_page())
         st.download_button(
             "Export everything (zip)",
             data=store.export_client_zip(cid),
