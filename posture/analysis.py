@@ -81,8 +81,8 @@ class AnalysisOptions:
     # Landmark placement noise floor as a fraction of torso length (shoulder to hip midpoints).
     # Refined: the residual error after augmentation; single pass: one pass's placement jitter.
     # Both calibrated by benchmarks/accuracy.py (coverage of the stated 95% interval >= 0.9).
-    noise_fraction_refined: float = 0.004
-    pass_spread_weight: float = 0.5
+    noise_fraction_refined: float = 0.003
+    pass_spread_weight: float = 0.45
     noise_fraction_single: float = 0.015
     # A second person whose box is at least this fraction of the client's makes the photo ambiguous.
     ambiguous_area_ratio: float = 0.55
@@ -187,7 +187,7 @@ def analyze(
     anat_passes = np.stack([assign_sides(p, v).points for p in passes_work])
     anat_passes[:, :, :2] *= inv
     anat_passes = _pair_mirrored(anat_passes, mirrored)
-    anat = np.median(anat_passes, axis=0)
+    anat = _trimmed_mean(anat_passes)
     _check_upright(anat, opts)
     _check_framing(anat, photo, opts, warnings)
     first = assign_sides(primary.points, v)
@@ -400,6 +400,15 @@ def _check_upright(anat: np.ndarray, opts: AnalysisOptions) -> None:
         raise NotUprightError(
             f"The person does not look upright (the trunk is {lean:.0f}° from vertical)."
         )
+
+
+def _trimmed_mean(passes: np.ndarray) -> np.ndarray:
+    """Per-coordinate mean after dropping the lowest and highest value (with 5+ passes): as robust
+    to one wild pass as a median, and steadier than a median on a handful of values."""
+    if len(passes) < 5:
+        return np.asarray(np.median(passes, axis=0))
+    ordered = np.sort(passes, axis=0)
+    return np.asarray(ordered[1:-1].mean(axis=0))
 
 
 def _pair_mirrored(passes: np.ndarray, mirrored: list[bool]) -> np.ndarray:
