@@ -122,7 +122,7 @@ def test_same_photo_no_real_change(front_pair: dict[str, Analysis]) -> None:
         assert abs(c.delta) <= c.uncertainty
 
 
-def test_three_degree_turn_lowers_every_tilt_by_three(front_pair: dict[str, Analysis]) -> None:
+def test_three_degree_turn_lowers_every_tilt_by_three_and_is_real(front_pair: dict[str, Analysis]) -> None:
     """Anterior view: turning the photo clockwise raises the image-left (client's right) side, so
     every tilt (positive = right side lower) drops by the turn."""
     c = compare(front_pair["padded"], front_pair["turned3"])
@@ -133,8 +133,10 @@ def test_three_degree_turn_lowers_every_tilt_by_three(front_pair: dict[str, Anal
     for name in TILTS:
         ch = c.changes[name]
         assert ch.uncertainty is not None and ch.band == CompareOptions().angle_band_deg
-        # the rule: real only beyond both the combined ± and the band
+        # the rule: real only beyond both the combined ± and the band...
         assert ch.real_change == (abs(ch.delta or 0) > max(ch.uncertainty, ch.band))
+        # ...and with the refined landmarks a 3° turn clears both
+        assert ch.real_change, ch.summary
 
 
 def test_eight_degree_turn_is_a_real_change(front_pair: dict[str, Analysis]) -> None:
