@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,20 @@ FRONT = SAMPLES / "yogait_tada3.jpg"  # one man standing, front view, whole body
 FRONT_WIDE = SAMPLES / "yogait_tada_photo.jpg"  # wide office shot, person small in frame
 BACK = SAMPLES / "coco_000000183709.jpg"  # back view, legs cut at the knees
 TWO_PEOPLE = SAMPLES / "coco_000000442450.jpg"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No test may write to the real ~/.local/share/posture: every store defaults to a tmp dir."""
+    old = {k: os.environ.get(k) for k in ("POSTURE_DATA_DIR", "POSTURE_DATABASE_URL")}
+    os.environ["POSTURE_DATA_DIR"] = str(tmp_path_factory.mktemp("posture-data"))
+    os.environ.pop("POSTURE_DATABASE_URL", None)
+    yield
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
 
 
 @pytest.fixture(scope="session")
