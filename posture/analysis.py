@@ -11,6 +11,7 @@ Every coordinate in the result is in pixels of the full-size oriented photo, y d
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -112,6 +113,8 @@ class Analysis:
     manual: frozenset[str] = frozenset()
     mask: np.ndarray | None = field(repr=False, default=None)  # working-copy resolution
     findings: tuple[Any, ...] = ()
+    # wall time of each phase (ms); not part of the JSON, which must not change between runs
+    timings_ms: Mapping[str, float] = field(default_factory=dict, compare=False)
 
     def point(self, lm: L) -> tuple[float, float]:
         return float(self.landmarks[lm, 0]), float(self.landmarks[lm, 1])
@@ -161,9 +164,12 @@ def analyze(
     warnings: list[str] = list(photo.notes)
     rgb = photo.rgb
     wh, ww = rgb.shape[:2]
+    laps = _Laps()
+    passes_before = net.passes
 
     candidates = net.detect(rgb)
     primary = _choose_client(candidates, ww, wh, opts, warnings)
+    laps.lap("detect")
 
     mirrored: list[bool] = [False]
     passes_work = [primary.points]
@@ -181,6 +187,7 @@ def analyze(
             mirrored = [m for _p, m in refined]
         else:
             warnings.append("Refinement passes failed; the landmarks come from a single model pass.")
+        laps.lap("refine")
     # each pass gets the client's sides from the declared view on its own, so that a pass whose
     # labels came out reversed cannot pull the consensus toward the other side
     inv = 1.0 / photo.scale  # working-copy pixels -> full-size pixels
@@ -192,8 +199,10 @@ def analyze(
     _check_framing(anat, photo, opts, warnings)
     first = assign_sides(primary.points, v)
     _view_warnings(photo.rgb, primary.points, first.agreement, v, opts, warnings)
+    laps.lap("sides_and_checks")
 
     level = _level(photo, primary.mask, opts, warnings)
+    laps.lap("level")
     scale = _scale(photo, primary.mask, anat, opts, warnings)
     torso = _torso_length(anat)
     frac = opts.noise_fraction_refined if len(passes_work) > 1 else opts.noise_fraction_single
@@ -213,8 +222,10 @@ def analyze(
     for m in measurements.values():
         if not m.available and m.reason:
             warnings.append(f"{m.label} unavailable: {m.reason}.")
+    laps.lap("scale_and_measure")
     method = {
         "passes": len(passes_work),
+        "model_passes": net.passes - passes_before,
         "refined": len(passes_work) > 1,
         "working_size": [int(ww), int(wh)],
         "landmark_sigma_px": round(ctx.sigma_px, 2),
@@ -232,6 +243,7 @@ def analyze(
         scale=scale,
         method=method,
         mask=primary.mask,
+        timings_ms=laps.result(),
     )
 
 
@@ -270,6 +282,22 @@ def correct_landmarks(
 
 
 # -- helpers -------------------------------------------------------------------------------------
+
+
+class _Laps:
+    """Wall time of each phase of one analysis (reported in ``Analysis.method["timings_ms"]``)."""
+
+    def __init__(self) -> None:
+        self._t = time.perf_counter()
+        self._laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self._laps[name] = self._laps.get(name, 0.0) + (now - self._t) * 1000.0
+        self._t = now
+
+    def result(self) -> dict[str, float]:
+        return {k: round(v, 1) for k, v in self._laps.items()}
 
 
 def _bbox_area(b: tuple[float, float, float, float]) -> float:

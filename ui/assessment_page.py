@@ -105,7 +105,7 @@ def inputs_ui() -> Inputs | None:
             format="%.0f", key="height",
             help="Gives lengths in centimetres; without it they are in % of shoulder width.",
         )
-    if not data:
+    if data is None:  # nothing chosen yet; an EMPTY file still goes on, to get its clear error
         return None
     return Inputs(data, hashlib.sha256(data).hexdigest(), str(view), height)
 
