@@ -165,7 +165,7 @@ def analyze(
     rgb = photo.rgb
     wh, ww = rgb.shape[:2]
     laps = _Laps()
-    passes_before = net.passes
+    model_passes = 1  # counted here, not read off the shared model (other threads use it too)
 
     candidates = net.detect(rgb)
     primary = _choose_client(candidates, ww, wh, opts, warnings)
@@ -178,10 +178,12 @@ def analyze(
         if opts.locate_passes:
             # a few passes first, so that the final crop does not inherit the jitter of one pass
             located = _refine(net, rgb, bbox, opts.augmentations[: opts.locate_passes], opts)
+            model_passes += len(opts.augmentations[: opts.locate_passes])
             if located:
                 boxes = np.array([RawPose(p).bbox() for p, _m in located])
                 bbox = tuple(float(v) for v in np.median(boxes, axis=0))  # type: ignore[assignment]
         refined = _refine(net, rgb, bbox, opts.augmentations, opts)
+        model_passes += len(opts.augmentations)
         if len(refined) >= 2:
             passes_work = [p for p, _m in refined]
             mirrored = [m for _p, m in refined]
@@ -225,7 +227,7 @@ def analyze(
     laps.lap("scale_and_measure")
     method = {
         "passes": len(passes_work),
-        "model_passes": net.passes - passes_before,
+        "model_passes": model_passes,
         "refined": len(passes_work) > 1,
         "working_size": [int(ww), int(wh)],
         "landmark_sigma_px": round(ctx.sigma_px, 2),
