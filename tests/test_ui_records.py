@@ -156,3 +156,16 @@ def test_comparison_pdf_has_both_photos_and_the_table() -> None:
     assert "Shoulder line tilt" in text and "-6.0°" in text
     assert "01 Jan 2025" in text and "01 Mar 2025" in text
     assert len(reader.pages[0].images) == 2
+
+
+def test_client_names_with_markup_show_literally(db: str) -> None:
+    name = "**Bold** [click](http://example.invalid) <b>x</b> $y$"
+    at = AppTest.from_function(_clients_app, default_timeout=30).run()
+    at.text_input[0].input(name)
+    at.checkbox[0].check()
+    at.button[0].click().run()
+    assert not at.exception
+    shown = [s.value for s in at.success] + [h.value for h in at.subheader]
+    # every markdown-active character arrives escaped, so Streamlit prints the name as typed
+    assert any(r"\*\*Bold\*\* \[click\]\(http" in v for v in shown), shown
+    assert not any("**Bold**" in v for v in shown)

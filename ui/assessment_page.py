@@ -22,6 +22,7 @@ from posture.analysis import Analysis, AnalysisOptions, analyze, correct_landmar
 from posture.errors import PostureError
 from posture.imaging import Photo, load_photo
 from posture.pose import PoseModel, shared_model
+from posture.report.model import md_escape
 from ui import report_bridge, state
 from ui.widgets import CARD_CSS, card_html, display_width, level_text, resize_for_display
 
@@ -466,7 +467,7 @@ def save_ui(photo: Photo, analysis: Analysis) -> None:
             st.error(error[1])
         if saved and last:
             s1, s2 = st.columns([3, 1], vertical_alignment="center")
-            s1.success(f"Saved as assessment #{last['assessment_id']} of {last['name']}.")
+            s1.success(f"Saved as assessment #{last['assessment_id']} of {md_escape(str(last['name']))}.")
             if s2.button("Open the client's timeline", key="open_timeline", icon=":material/timeline:"):
                 ss[SELECTED] = int(last["client_id"])
                 st.switch_page(_clients_page())

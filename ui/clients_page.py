@@ -11,6 +11,7 @@ import datetime as dt
 import streamlit as st
 
 from posture.errors import PostureError
+from posture.report.model import md_escape
 from posture.store import Store, default_url, open_store
 
 SELECTED = "posture_selected_client"
@@ -54,7 +55,7 @@ def _new_client_form(store: Store) -> None:
                 st.error(str(exc))
                 return
             st.session_state[SELECTED] = cid
-            st.success(f"Added {name.strip()}.")
+            st.success(f"Added {md_escape(name.strip())}.")
 
 
 def render() -> None:
@@ -80,7 +81,7 @@ def render() -> None:
 
     left, right = st.columns(2)
     with left:
-        st.subheader(client.name)
+        st.subheader(md_escape(client.name))
         if client.date_of_birth:
             st.write(f"Born {client.date_of_birth:%d %b %Y}")
         if client.consent_given and client.consent_at:
@@ -126,5 +127,5 @@ def render() -> None:
         if st.button("Erase", type="primary", key="erase_btn", disabled=confirm.strip() != client.name):
             store.delete_client(cid)
             st.session_state.pop(SELECTED, None)
-            st.success(f"{client.name} was erased.")
+            st.success(f"{md_escape(client.name)} was erased.")
             st.rerun()
