@@ -275,27 +275,21 @@ def peak_mb(path: Path | None) -> tuple[float, float]:
 
 
 def batch(folder: Path, repeats: int) -> tuple[float, float, int]:
-    """Seconds for ``posture analyze FOLDER --json`` in one process and in two processes (half the
-    photos each); returns (t_one, t_two, n_photos)."""
+    """Seconds for ``posture analyze FOLDER --json`` with ``--jobs 1`` and ``--jobs 2`` (two worker
+    processes, one per core); returns (t_one, t_two, n_photos)."""
     sources = sorted(p for p in (ROOT / "sample_images").glob("yogait_*.jpg"))
     files = [sources[i % len(sources)] for i in range(10)]
-    halves = [folder / "all", folder / "a", folder / "b"]
-    for h in halves:
-        h.mkdir(parents=True)
+    everything = folder / "all"
+    everything.mkdir(parents=True)
     for i, f in enumerate(files):
-        shutil.copy(f, halves[0] / f"{i:02d}_{f.name}")
-        shutil.copy(f, halves[1 + i % 2] / f"{i:02d}_{f.name}")
+        shutil.copy(f, everything / f"{i:02d}_{f.name}")
     exe = [PYTHON, "-m", "posture.cli", "analyze"]
 
     def one() -> None:
-        subprocess.run([*exe, str(halves[0]), "--json"], capture_output=True, check=True)
+        subprocess.run([*exe, str(everything), "--json", "--jobs", "1"], capture_output=True, check=True)
 
     def two() -> None:
-        procs = [subprocess.Popen([*exe, str(h), "--json"], stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL) for h in halves[1:]]
-        for p in procs:
-            if p.wait() != 0:
-                raise SystemExit("batch run failed")
+        subprocess.run([*exe, str(everything), "--json", "--jobs", "2"], capture_output=True, check=True)
 
     c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t1 = bench(one, repeats).best
@@ -306,8 +300,8 @@ def batch(folder: Path, repeats: int) -> tuple[float, float, int]:
     def cpu(a: resource.struct_rusage, b: resource.struct_rusage) -> float:
         return (b.ru_utime + b.ru_stime - a.ru_utime - a.ru_stime) / (repeats + 1)
 
-    print(f"  CPU seconds per batch run (all processes): 1 process {cpu(c0, c1):.2f} s, "
-          f"2 processes {cpu(c1, c2):.2f} s; with two idle cores 2 processes would take about "
+    print(f"  CPU seconds per batch run (all processes): --jobs 1 {cpu(c0, c1):.2f} s, "
+          f"--jobs 2 {cpu(c1, c2):.2f} s; with two idle cores --jobs 2 would take about "
           f"max(half of the CPU each) -> wall ~ {cpu(c1, c2) / 2:.2f} s")
     single = folder / "single"
     single.mkdir()
@@ -397,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
             t1, t2, n = batch(Path(tmp) / "batch", reps)
             per_s = n / t2
             print(f"\nbatch `posture analyze FOLDER --json`, {n} photos (min of {reps}): "
-                  f"1 process {t1:.2f} s = {n / t1:.2f} photos/s; 2 processes x {n // 2} photos "
+                  f"--jobs 1 {t1:.2f} s = {n / t1:.2f} photos/s; --jobs 2 "
                   f"{t2:.2f} s = {per_s:.2f} photos/s (speed-up {t1 / t2:.2f}x)")
 
     floor12 = rows["12MP JPEG"]["floor"].best
