@@ -171,18 +171,24 @@ def analyze(
     primary = _choose_client(candidates, ww, wh, opts, warnings)
     laps.lap("detect")
 
+    # the camera roll first: the model then sees the client level in every refinement crop, so a
+    # turned camera changes the input as little as possible
+    level = _level(photo, primary.mask, opts, warnings)
+    roll = float(level["roll_deg"])
+    laps.lap("level")
+
     mirrored: list[bool] = [False]
     passes_work = [primary.points]
     if opts.refine:
         bbox = primary.bbox()
         if opts.locate_passes:
             # a few passes first, so that the final crop does not inherit the jitter of one pass
-            located = _refine(net, rgb, bbox, opts.augmentations[: opts.locate_passes], opts)
+            located = _refine(net, rgb, bbox, opts.augmentations[: opts.locate_passes], opts, roll)
             model_passes += len(opts.augmentations[: opts.locate_passes])
             if located:
                 boxes = np.array([RawPose(p).bbox() for p, _m in located])
                 bbox = tuple(float(v) for v in np.median(boxes, axis=0))  # type: ignore[assignment]
-        refined = _refine(net, rgb, bbox, opts.augmentations, opts)
+        refined = _refine(net, rgb, bbox, opts.augmentations, opts, roll)
         model_passes += len(opts.augmentations)
         if len(refined) >= 2:
             passes_work = [p for p, _m in refined]
@@ -203,8 +209,6 @@ def analyze(
     _view_warnings(photo.rgb, primary.points, first.agreement, v, opts, warnings)
     laps.lap("sides_and_checks")
 
-    level = _level(photo, primary.mask, opts, warnings)
-    laps.lap("level")
     scale = _scale(photo, primary.mask, anat, opts, warnings)
     torso = _torso_length(anat)
     frac = opts.noise_fraction_refined if len(passes_work) > 1 else opts.noise_fraction_single
@@ -345,7 +349,7 @@ def _choose_client(
 
 
 def _crop_transform(
-    bbox: tuple[float, float, float, float], aug: Augmentation, out_h: int
+    bbox: tuple[float, float, float, float], aug: Augmentation, out_h: int, level_deg: float = 0.0
 ) -> tuple[np.ndarray, tuple[int, int]]:
     """Affine map (2x3) from working-copy pixels to the augmented canonical crop, and its size."""
     x0, y0, x1, y1 = bbox
@@ -357,7 +361,7 @@ def _crop_transform(
     out_w = round(side_w * s)
     cx, cy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
     # translate centre to origin, scale, rotate clockwise on screen, mirror, move to crop centre
-    r = math.radians(aug.rotate_deg)
+    r = math.radians(aug.rotate_deg - level_deg)  # undo the camera roll, then augment
     c, sn = math.cos(r), math.sin(r)
     rot = np.array([[c, -sn], [sn, c]])  # y-down: this turns content clockwise on screen
     a = rot * s
@@ -373,13 +377,14 @@ def _refine(
     bbox: tuple[float, float, float, float],
     augmentations: tuple[Augmentation, ...],
     opts: AnalysisOptions,
+    level_deg: float = 0.0,
 ) -> list[tuple[np.ndarray, bool]]:
     """Run the augmented passes on crops around ``bbox``; return landmark sets mapped back to
     working-copy pixels (mirrored passes have their left/right rows swapped back), each with
     whether its pass was mirrored."""
     results: list[tuple[np.ndarray, bool]] = []
     for aug in augmentations:
-        m, (ow, oh) = _crop_transform(bbox, aug, opts.canonical_height)
+        m, (ow, oh) = _crop_transform(bbox, aug, opts.canonical_height, level_deg)
         s = float(np.hypot(m[0, 0], m[1, 0]))
         src = rgb
         m_src = m

@@ -12,9 +12,10 @@ from posture.pose import PoseModel
 from tests.conftest import FRONT, encode, rgb_of
 
 TILTS = ("shoulder_tilt", "hip_tilt")
-# The goal is 0.3°; measured on this scene: 0.11-0.40° (shoulders), 0.15-0.54° (hips) for ±3-6°.
-# The roll itself is found within 0.01°: what is left is landmark noise under rotation.
-TILT_UNDER_ROLL_TOL = 0.6
+# Issue goal: roll-corrected tilts move by at most 0.3° when the camera turns by up to 6°. Measured
+# on this scene: 0.02-0.26° (the roll itself is found within 0.01°, and the refinement crops are
+# turned level before the model sees them).
+TILT_UNDER_ROLL_TOL = 0.3
 
 
 def _resize_long_side(rgb: np.ndarray, side: int) -> np.ndarray:
@@ -60,14 +61,25 @@ def test_centimetres_survive_a_50_percent_downscale(model: PoseModel) -> None:
     assert h.unit == "cm"
 
 
-def test_manual_roll_is_subtracted(model: PoseModel) -> None:
+def test_manual_roll_cancels_a_turned_camera(model: PoseModel) -> None:
     rgb = rgb_of(FRONT)
-    base = analyze(Photo.from_array(rgb), "anterior", AnalysisOptions(auto_level=False), model=model)
-    told = analyze(Photo.from_array(rgb), "anterior", AnalysisOptions(camera_roll_deg=2.0), model=model)
+    h, w = rgb.shape[:2]
+    pad = cv2.copyMakeBorder(rgb, h // 10, h // 10, w // 5, w // 5, cv2.BORDER_REPLICATE)
+    ph, pw = pad.shape[:2]
+    turned = cv2.warpAffine(pad, cv2.getRotationMatrix2D((pw / 2, ph / 2), -2.0, 1.0), (pw, ph),
+                            borderMode=cv2.BORDER_REPLICATE)  # content turned 2° clockwise
+    base = analyze(Photo.from_array(pad), "anterior", AnalysisOptions(auto_level=False), model=model)
+    raw = analyze(Photo.from_array(turned), "anterior", AnalysisOptions(auto_level=False), model=model)
+    told = analyze(Photo.from_array(turned), "anterior", AnalysisOptions(camera_roll_deg=2.0), model=model)
     assert told.level["reference"] == "manual"
     for name in TILTS:
-        # a camera rolled +2° (clockwise) makes an anterior tilt read 2° low; the correction adds it back
-        assert told.measurements[name].value == pytest.approx(base.measurements[name].value + 2.0, abs=0.05)
+        b = base.measurements[name].value or 0.0
+        # uncorrected, a clockwise turn lowers an anterior tilt by the turn...
+        assert (raw.measurements[name].value or 0.0) == pytest.approx(b - 2.0, abs=0.4), name
+        # ...and the stated roll gives the level reading back, within the stated uncertainty
+        t = told.measurements[name]
+        combined = float(np.hypot(base.measurements[name].uncertainty or 0, t.uncertainty or 0))
+        assert abs((t.value or 0.0) - b) <= combined, name
 
 
 def test_no_scene_lines_means_no_reference(model: PoseModel) -> None:
