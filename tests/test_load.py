@@ -21,12 +21,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -39,15 +34,11 @@ import pytest
 from posture.analysis import AnalysisOptions, analyze
 from posture.imaging import load_photo
 from posture.pose import PoseModel, shared_model
+from tests.app_server import CHROMIUM, CHROMIUM_ARGS, app_server
 from ui.widgets import fmt_value
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_images"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
 # four different front-view photos of the same man: their shoulder tilts differ
 PHOTOS = ("yogait_tada1.jpg", "yogait_tada3.jpg", "yogait_tada4.jpg", "yogait_t6.jpg")
 # generous: four analyses share one model (its lock serialises the passes) on a 2-core machine
@@ -58,48 +49,11 @@ needs_chromium = pytest.mark.skipif(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One real app server for every session of this module (own data dir, no access password)."""
-    port = _free_port()
-    data_dir = tmp_path_factory.mktemp("posture-data")
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("POSTURE_ACCESS_PASSWORD", "POSTURE_DATABASE_URL")}
-    env.update(STREAMLIT_BROWSER_GATHER_USAGE_STATS="false", POSTURE_DATA_DIR=str(data_dir))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    url = f"http://localhost:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-                pytest.fail(f"streamlit did not start:\n{out[-2000:]}")
-            time.sleep(0.3)
+    with app_server(tmp_path_factory.mktemp("posture-data")) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 @dataclass(frozen=True)
