@@ -752,23 +752,3 @@ def analysis_from_dict(d: Mapping[str, Any]) -> Any:
         method=method,
         manual=frozenset(manual),
     )
-
-
-__all__ = [
-    "DATABASE_URL_ENV",
-    "DATA_DIR_ENV",
-    "AssessmentRecord",
-    "ClientRecord",
-    "NotFoundError",
-    "Store",
-    "StoreError",
-    "StoreOptions",
-    "analysis_from_dict",
-    "default_data_dir",
-    "default_url",
-    "encode_photo",
-    "migrate",
-    "open_store",
-]
-
-
