@@ -102,6 +102,9 @@ class MeasureContext:
     # A point this close to the border (fraction of the long side) is where the model parks a joint
     # it cannot see when the photo is cut off; it is not trusted.
     edge_fraction: float = 0.01
+    # A hand-placed point is as precise as one pixel of the photo as shown on screen, about this
+    # many pixels along its long side in the app (and in any viewer on a laptop).
+    click_display_px: float = 700.0
     # The consensus is a median over P passes, so its error is a fraction of one pass's spread;
     # the passes share the same photo, so it is larger than 1/sqrt(P). Calibrated with
     # benchmarks/accuracy.py so that >= 90% of perturbed results fall inside the stated 95% ±.
@@ -271,15 +274,19 @@ def _all_manual(lms: Sequence[L], ctx: MeasureContext) -> bool:
 Result = tuple[float, np.ndarray, float, str, dict[str, Quantity]]
 
 
-def _length_unit(px: float, px_sd: float, shoulder_w: float, ctx: MeasureContext) -> Quantity:
-    """A pixel length -> cm when the scale is known, else % of shoulder width."""
+def _unit_per_px(shoulder_w: float, ctx: MeasureContext) -> tuple[float, str]:
+    """How a pixel length is reported: cm when the scale is known, else % of shoulder width."""
     if ctx.cm_per_px is not None:
-        cm = px * ctx.cm_per_px
-        sd = math.hypot(px_sd * ctx.cm_per_px, cm * ctx.scale_rel_sd)
-        return Quantity(cm, "cm", Z95 * sd)
-    if shoulder_w <= 0:
-        return Quantity(float("nan"), "% shoulder width", None)
-    return Quantity(100.0 * px / shoulder_w, "% shoulder width", Z95 * 100.0 * px_sd / shoulder_w)
+        return ctx.cm_per_px, "cm"
+    return (100.0 / shoulder_w if shoulder_w > 0 else float("nan")), "% shoulder width"
+
+
+def _length_unit(px: float, px_sd: float, shoulder_w: float, ctx: MeasureContext) -> Quantity:
+    """A pixel length (with its 1-sigma px_sd) -> a Quantity in the reporting unit, with its ±."""
+    factor, unit = _unit_per_px(shoulder_w, ctx)
+    value = px * factor
+    scale_sd = value * ctx.scale_rel_sd if unit == "cm" else 0.0
+    return Quantity(value, unit, Z95 * math.hypot(px_sd * factor, scale_sd))
 
 
 def _tilt(
@@ -298,6 +305,26 @@ def _tilt(
     return value, per, floor, "deg", details
 
 
+def _length(
+    px_of: Callable[[np.ndarray], float],
+    sigma_px: float,
+    lv: np.ndarray,
+    lvp: np.ndarray,
+    shoulder_w: float,
+    ctx: MeasureContext,
+) -> Result:
+    """A measurement that is a pixel length (``px_of`` of a landmark set) reported in cm or % of
+    shoulder width; ``sigma_px`` is the placement noise propagated to that length."""
+    px = px_of(lv)
+    per_px = np.array([px_of(p) for p in lvp])
+    factor, unit = _unit_per_px(shoulder_w, ctx)
+    value = px * factor
+    scale_sd = value * ctx.scale_rel_sd if unit == "cm" else 0.0
+    floor = math.hypot(sigma_px * factor, scale_sd)
+    px_sd = math.hypot(ctx.pass_spread_weight * geo.robust_sd(per_px), sigma_px)
+    return value, per_px * factor, floor, unit, {"pixels": Quantity(px, "px", Z95 * px_sd)}
+
+
 def _shift(
     lms: tuple[L, ...], lv: np.ndarray, lvp: np.ndarray, shoulder_w: float, ctx: MeasureContext
 ) -> Result:
@@ -308,16 +335,8 @@ def _shift(
         lower = geo.midpoint(_xy(p, lr), _xy(p, ll))
         return geo.lateral_offset(upper, lower, ctx.toward_left)
 
-    px = offset(lv)
-    per_px = np.array([offset(p) for p in lvp])
-    # each midpoint averages two points: sigma/sqrt(2) each, two midpoints -> sigma overall
-    px_sd = math.hypot(ctx.pass_spread_weight * geo.robust_sd(per_px), _sigma(lms, ctx))
-    q = _length_unit(px, px_sd, shoulder_w, ctx)
-    per = per_px * (q.value / px) if px != 0 else np.zeros_like(per_px)
-    floor = (q.uncertainty or 0.0) / Z95 if px_sd > 0 else 0.0
-    # q.uncertainty already includes the pass spread; keep the floor part only here
-    floor = math.sqrt(max(floor**2 - (ctx.pass_spread_weight * geo.robust_sd(per)) ** 2, 0.0))
-    return q.value, per, floor, q.unit, {"pixels": Quantity(px, "px", Z95 * px_sd)}
+    # each midpoint averages two points (sigma/sqrt 2 each); the difference of two -> sigma
+    return _length(offset, _sigma(lms, ctx), lv, lvp, shoulder_w, ctx)
 
 
 def _shortening(
@@ -330,22 +349,14 @@ def _shortening(
         left_len = p[lh, 1] - p[ls, 1]
         return float(left_len - right_len)
 
-    px = short(lv)
-    per_px = np.array([short(p) for p in lvp])
-    sigma = _sigma(lms, ctx)
-    px_sd = math.hypot(ctx.pass_spread_weight * geo.robust_sd(per_px), 2.0 * sigma)
-    q = _length_unit(px, px_sd, shoulder_w, ctx)
-    per = per_px * (q.value / px) if px != 0 else np.zeros_like(per_px)
-    floor = math.sqrt(
-        max(((q.uncertainty or 0.0) / Z95) ** 2 - (ctx.pass_spread_weight * geo.robust_sd(per)) ** 2, 0.0)
-    )
-    return q.value, per, floor, q.unit, {"pixels": Quantity(px, "px", Z95 * px_sd)}
+    # four points, each with sigma in y -> 2 sigma for the sum of differences
+    return _length(short, 2.0 * _sigma(lms, ctx), lv, lvp, shoulder_w, ctx)
 
 
 def _sigma(lms: Sequence[L], ctx: MeasureContext) -> float:
-    """Landmark-placement noise; a manually placed point gets the (smaller) click precision."""
+    """Landmark-placement noise; points placed by hand carry the click precision instead."""
     if _all_manual(lms, ctx):
-        return min(ctx.sigma_px, 1.0 / max(ctx.width, ctx.height) * 1000.0)
+        return max(ctx.width, ctx.height) / ctx.click_display_px
     return ctx.sigma_px
 
 
