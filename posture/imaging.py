@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from posture.errors import (
     CorruptImageError,
@@ -213,11 +213,8 @@ def _to_rgb(im: Image.Image, notes: list[str]) -> Image.Image:
         rgba = im.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         im = Image.alpha_composite(background, rgba)
-    if im.mode == "RGB":
-        return im
-    if im.mode.startswith("I;16") or im.mode == "I":  # RGB 16-bit variants handled above via L
-        return im.convert("RGB")
-    return ImageOps.grayscale(im).convert("RGB") if im.mode == "1" else im.convert("RGB")
+    # RGB, L, 1, CMYK, YCbCr, P without transparency...: Pillow's own conversion
+    return im if im.mode == "RGB" else im.convert("RGB")
 
 
 def _short(exc: BaseException) -> str:
