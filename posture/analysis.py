@@ -26,7 +26,7 @@ from posture.imaging import Photo
 from posture.metrics import MeasureContext, Measurement, landmark_key, measure_all
 from posture.pose import MIRROR_PERMUTATION, PoseModel, RawPose, shared_model
 from posture.pose import Landmark as L
-from posture.sides import FACE_LANDMARKS, View, assign_sides
+from posture.sides import FACE_LANDMARKS, View, assign_sides, label_agreement
 
 SCHEMA = "posture.analysis/1"
 
@@ -205,8 +205,7 @@ def analyze(
     anat = _trimmed_mean(anat_passes)
     _check_upright(anat, opts)
     _check_framing(anat, photo, opts, warnings)
-    first = assign_sides(primary.points, v)
-    _view_warnings(photo.rgb, primary.points, first.agreement, v, opts, warnings)
+    _view_warnings(photo.rgb, primary.points, label_agreement(primary.points, v), v, opts, warnings)
     laps.lap("sides_and_checks")
 
     scale = _scale(photo, primary.mask, anat, opts, warnings)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
+from pillow_heif import register_heif_opener
 
 from posture.errors import (
     CorruptImageError,
@@ -25,13 +26,7 @@ from posture.errors import (
     UnsupportedFormatError,
 )
 
-try:  # HEIC/HEIF from iPhones
-    from pillow_heif import register_heif_opener
-
-    register_heif_opener()
-    HEIF_SUPPORTED = True
-except ImportError:  # pragma: no cover - pillow-heif is in requirements
-    HEIF_SUPPORTED = False
+register_heif_opener()  # HEIC/HEIF from iPhones
 
 ACCEPTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "HEIF", "BMP", "TIFF", "GIF"})
 ACCEPTED_EXTENSIONS = ("jpg", "jpeg", "png", "webp", "heic", "heif", "bmp", "tif", "tiff", "gif")

@@ -23,10 +23,12 @@ from posture.report.pdf import (
     FONT_REGULAR,
     GREY,
     MARGIN,
+    SIGN_NOTE,
     _Doc,
     _heading,
     _print_jpeg,
     safe_text,
+    small_note,
 )
 
 # Each aligned photo is printed this wide (mm): two of them (3:4, 91 mm tall) leave room for the
@@ -106,13 +108,10 @@ def render_compare_pdf(
         pdf.set_font(FAMILY, "", 8.5)
         pdf.cell(PHOTO_W, 4.5, safe_text(label), align="C")
     pdf.set_xy(MARGIN, top + ph + 7)
-    pdf.set_font(FAMILY, "", 7.5)
-    pdf.set_text_color(*GREY)
-    pdf.multi_cell(0, 3.6, safe_text(
+    small_note(pdf,
         "Both photos are scaled so that the body has the same height, with the feet on one line. "
         "Sides are the client's own."
-    ), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_text_color(0, 0, 0)
+    )
     pdf.ln(2)
 
     _heading(pdf, "What changed")
@@ -136,13 +135,9 @@ def render_compare_pdf(
             row.cell(safe_text(_num(ch.uncertainty, ch.unit, signed=False)))
             row.cell(safe_text(verdict))
     pdf.ln(1)
-    pdf.set_font(FAMILY, "", 7.5)
-    pdf.set_text_color(*GREY)
-    pdf.multi_cell(0, 3.6, safe_text(
-        "Tilts: positive = client's right side lower; shifts: positive = toward the client's right. "
-        "Change = after - before."
-    ), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_text_color(0, 0, 0)
+    small_note(pdf,
+        f"{SIGN_NOTE} Change = after - before."
+    )
     pdf.ln(3)
 
     _heading(pdf, "In words")

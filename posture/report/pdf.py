@@ -143,14 +143,11 @@ def render_pdf(report: Report, annotated_rgb: np.ndarray, blur_faces: bool = Fal
         pdf.ln(1)
     pdf.ln(2)
     _red_flags(pdf, report)
-    pdf.set_font(FAMILY, "", 7.5)
-    pdf.set_text_color(*GREY)
-    pdf.multi_cell(0, 3.6, safe_text(
+    small_note(pdf,
         "Photo key: orange = shoulder line, blue = hip-joint line, dashed white = true "
         "horizontal, dashed pink = plumb line through the ankles, red bracket = short side, "
         "yellow squares = points placed by hand. R/L = the client's right/left."
-    ), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_text_color(0, 0, 0)
+    )
     pdf.set_left_margin(MARGIN)
     pdf.set_xy(MARGIN, max(pdf.get_y(), top + ih) + 5)
 
@@ -171,14 +168,10 @@ def render_pdf(report: Report, annotated_rgb: np.ndarray, blur_faces: bool = Fal
             row.cell(safe_text(r.value + (f"\n{r.detail}" if r.detail else "")))
             row.cell(safe_text(r.side))
             row.cell(safe_text(r.reading))
-    pdf.set_font(FAMILY, "", 7.5)
-    pdf.set_text_color(*GREY)
-    pdf.multi_cell(0, 3.6, safe_text(
-        f"Level: {report.level}. Scale: {report.scale}. Tilts: positive = client's right side "
-        "lower; shifts: positive = toward the client's right. A value counts only when it "
+    small_note(pdf,
+        f"Level: {report.level}. Scale: {report.scale}. {SIGN_NOTE} A value counts only when it "
         "exceeds both its ± and the noise band."
-    ), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_text_color(0, 0, 0)
+    )
     pdf.ln(3)
 
     # findings in full
@@ -245,6 +238,19 @@ def render_pdf(report: Report, annotated_rgb: np.ndarray, blur_faces: bool = Fal
     pdf.set_font(FAMILY, "", 8.5)
     pdf.multi_cell(0, 4.3, safe_text(report.disclaimer), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     return bytes(pdf.output())
+
+
+SIGN_NOTE = (
+    "Tilts: positive = client's right side lower; shifts: positive = toward the client's right."
+)
+
+
+def small_note(pdf: FPDF, text: str) -> None:
+    """A line of small grey print under a photo or a table (keys, conventions)."""
+    pdf.set_font(FAMILY, "", 7.5)
+    pdf.set_text_color(*GREY)
+    pdf.multi_cell(0, 3.6, safe_text(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_text_color(0, 0, 0)
 
 
 def _heading(pdf: FPDF, text: str) -> None:
