@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,16 +46,9 @@ def upload(at: AppTest, path: Path, name: str | None = None, mime: str = "image/
 
 
 @pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Every test gets its own empty clinic store in a tmp dir (never the real home dir)."""
-    from ui.clients_page import clear_store_cache
-
-    d = tmp_path / "posture-data"
-    monkeypatch.delenv("POSTURE_DATABASE_URL", raising=False)
-    monkeypatch.setenv("POSTURE_DATA_DIR", str(d))
-    clear_store_cache()
-    yield d
-    clear_store_cache()
+def data_dir(app_data_dir: Path) -> Path:
+    """Every test gets its own empty clinic store in a tmp dir (tests/conftest.py)."""
+    return app_data_dir
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ import functools
 import hashlib
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,16 +46,9 @@ TIMEOUT = 120  # the offline test loads the app's own pose model on its first ru
 
 
 @pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Every test gets its own clinic store in a tmp dir (never the real home dir)."""
-    from ui.clients_page import clear_store_cache
-
-    d = tmp_path / "posture-data"
-    monkeypatch.delenv("POSTURE_DATABASE_URL", raising=False)
-    monkeypatch.setenv("POSTURE_DATA_DIR", str(d))
-    clear_store_cache()
-    yield d
-    clear_store_cache()
+def data_dir(app_data_dir: Path) -> Path:
+    """Every test gets its own empty clinic store in a tmp dir (tests/conftest.py)."""
+    return app_data_dir
 
 
 @pytest.fixture
