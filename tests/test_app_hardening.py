@@ -35,7 +35,6 @@ from tests.conftest import FRONT, encode, rgb_of
 from tests.test_app import cards
 from tests.test_hardening import CASES, QUICK, Case
 from tests.test_privacy import no_network  # noqa: F401  (the socket guard, used by name below)
-from ui import report_bridge
 from ui.assessment_page import GENERIC_ERROR
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -234,11 +233,10 @@ def test_the_app_works_with_the_network_cut(
     shown = cards(at)
     assert "Shoulder line tilt" in shown and not shown["Shoulder line tilt"].startswith("unavailable")
 
-    if report_bridge.pdf_available():
-        pdfs = [fn for name, fn in deferred if name and name.endswith(".pdf")]
-        assert pdfs, "no PDF download offered"
-        pdf = pdfs[-1]()
-        assert isinstance(pdf, bytes) and pdf.startswith(b"%PDF") and len(pdf) > 10_000
+    pdfs = [fn for name, fn in deferred if name and name.endswith(".pdf")]
+    assert pdfs, "no PDF download offered"
+    pdf = pdfs[-1]()
+    assert isinstance(pdf, bytes) and pdf.startswith(b"%PDF") and len(pdf) > 10_000
 
     at.text_input(key="save_new_name").input("MN-77")
     at.checkbox(key="save_consent").check()

@@ -22,7 +22,6 @@ from posture.imaging import load_photo
 from posture.pose import PoseModel
 from tests.app_server import CHROMIUM, CHROMIUM_ARGS, app_server
 from tests.conftest import FRONT, SAMPLES
-from ui import report_bridge
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOULDER = "Shoulder line tilt"
@@ -119,10 +118,9 @@ def test_upload_click_to_correct_and_download(server: str, tmp_path: Path, model
             data = json.loads(Path(dl.value.path()).read_text())
             assert data["schema"] == "posture.analysis/1"
             assert data["landmarks"]["right_shoulder"].get("manual") is True
-            if report_bridge.pdf_available():
-                with page.expect_download(timeout=60_000) as dl:
-                    page.get_by_role("button", name=re.compile("Download PDF report")).click()
-                assert Path(dl.value.path()).read_bytes().startswith(b"%PDF")
+            with page.expect_download(timeout=60_000) as dl:
+                page.get_by_role("button", name=re.compile("Download PDF report")).click()
+            assert Path(dl.value.path()).read_bytes().startswith(b"%PDF")
 
             # no error or exception box anywhere
             assert page.locator('[data-testid="stException"]').count() == 0

@@ -266,31 +266,30 @@ def findings_ui(analysis: Analysis, note: str | None) -> None:
 
 
 def downloads_ui(photo: Photo, analysis: Analysis) -> None:
-    """The PDF report (when posture.report is installed) and the JSON of the analysis."""
+    """The PDF report and the JSON of the analysis."""
     st.subheader("Report and export")
     stamp = dt.date.today().isoformat()
     doc = json.dumps(analysis.to_dict(), indent=2, default=str)
     c1, c2 = st.columns(2, vertical_alignment="bottom")
     with c1:
-        if report_bridge.pdf_available():
-            client = st.text_input(
-                "Client name on the report (optional)", key="report_client", max_chars=80,
-                help="Printed on the PDF only; not stored.",
-            ).strip() or None
-            blur = st.checkbox("Blur the face in the report", key="report_blur")
+        client = st.text_input(
+            "Client name on the report (optional)", key="report_client", max_chars=80,
+            help="Printed on the PDF only; not stored.",
+        ).strip() or None
+        blur = st.checkbox("Blur the face in the report", key="report_blur")
 
-            def make_pdf() -> bytes:
-                # runs only when the button is clicked, on Streamlit's download thread
-                pdf = report_bridge.pdf_report(photo, analysis, client, blur)
-                if pdf is None:
-                    raise RuntimeError("the PDF report could not be made")
-                return pdf
+        def make_pdf() -> bytes:
+            # runs only when the button is clicked, on Streamlit's download thread
+            pdf = report_bridge.pdf_report(photo, analysis, client, blur)
+            if pdf is None:
+                raise RuntimeError("the PDF report could not be made")
+            return pdf
 
-            st.download_button(
-                "Download PDF report", make_pdf, file_name=f"posture-report-{stamp}.pdf",
-                mime="application/pdf", type="primary", width="stretch", on_click="ignore",
-                icon=":material/picture_as_pdf:",
-            )
+        st.download_button(
+            "Download PDF report", make_pdf, file_name=f"posture-report-{stamp}.pdf",
+            mime="application/pdf", type="primary", width="stretch", on_click="ignore",
+            icon=":material/picture_as_pdf:",
+        )
     with c2:
         st.download_button(
             "Download measurements (JSON)", doc, file_name=f"posture-assessment-{stamp}.json",

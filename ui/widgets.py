@@ -14,36 +14,8 @@ import cv2
 import numpy as np
 
 from posture.metrics import Measurement
-from posture.pose import Landmark as L
 
 UNIT_TEXT = {"deg": "°", "cm": " cm", "% shoulder width": " % shoulder width", "px": " px"}
-
-# Overlay colours (RGB): model landmarks teal, hand-placed ones amber, lines white-ish.
-COLOR_MODEL = (0, 150, 136)
-COLOR_MANUAL = (255, 160, 0)
-COLOR_LINE = (235, 245, 245)
-COLOR_OUTLINE = (20, 40, 45)
-
-# Segments drawn by the fallback overlay (anatomical sides).
-SKELETON: tuple[tuple[L, L], ...] = (
-    (L.RIGHT_SHOULDER, L.LEFT_SHOULDER),
-    (L.RIGHT_HIP, L.LEFT_HIP),
-    (L.RIGHT_SHOULDER, L.RIGHT_HIP),
-    (L.LEFT_SHOULDER, L.LEFT_HIP),
-    (L.RIGHT_EAR, L.LEFT_EAR),
-    (L.RIGHT_HIP, L.RIGHT_KNEE),
-    (L.RIGHT_KNEE, L.RIGHT_ANKLE),
-    (L.LEFT_HIP, L.LEFT_KNEE),
-    (L.LEFT_KNEE, L.LEFT_ANKLE),
-    (L.RIGHT_ANKLE, L.RIGHT_HEEL),
-    (L.LEFT_ANKLE, L.LEFT_HEEL),
-)
-POINTS: tuple[L, ...] = (
-    L.RIGHT_EAR, L.LEFT_EAR, L.RIGHT_EYE, L.LEFT_EYE, L.RIGHT_SHOULDER, L.LEFT_SHOULDER,
-    L.RIGHT_HIP, L.LEFT_HIP, L.RIGHT_KNEE, L.LEFT_KNEE, L.RIGHT_ANKLE, L.LEFT_ANKLE,
-    L.RIGHT_HEEL, L.LEFT_HEEL,
-)
-
 
 def _signed(value: float, digits: int = 1) -> str:
     """'+1.2' / '-1.2', and '0.0' rather than '-0.0' or '+0.0'."""
@@ -126,39 +98,6 @@ CARD_CSS = """
 .pc-reason {font-size: 0.88rem; font-style: italic; padding: 0.2rem 0;}
 </style>
 """
-
-
-def draw_landmarks(
-    rgb: np.ndarray, landmarks: np.ndarray, scale: float, manual: Iterable[str] = ()
-) -> np.ndarray:
-    """A minimal overlay (used when posture.report.annotate is not available): the measured points,
-    the shoulder and hip lines, hand-placed points drawn as amber squares.
-
-    ``rgb`` is the working copy, ``landmarks`` anatomical (33, 4) in full-size pixels, ``scale`` the
-    working pixels per full-size pixel. Returns a new RGB uint8 array."""
-    out = np.ascontiguousarray(rgb.copy())
-    h, w = out.shape[:2]
-    size = max(h, w)
-    thick = max(1, round(size / 400))
-    radius = max(3, round(size / 150))
-    manual_set = set(manual)
-
-    def pt(lm: L) -> tuple[int, int]:
-        return round(float(landmarks[lm, 0]) * scale), round(float(landmarks[lm, 1]) * scale)
-
-    for a, b in SKELETON:
-        cv2.line(out, pt(a), pt(b), COLOR_OUTLINE, thick + 2, cv2.LINE_AA)
-        cv2.line(out, pt(a), pt(b), COLOR_LINE, thick, cv2.LINE_AA)
-    for lm in POINTS:
-        x, y = pt(lm)
-        if lm.name.lower() in manual_set:
-            r = radius + 1
-            cv2.rectangle(out, (x - r, y - r), (x + r, y + r), COLOR_OUTLINE, thick + 2)
-            cv2.rectangle(out, (x - r, y - r), (x + r, y + r), COLOR_MANUAL, -1)
-        else:
-            cv2.circle(out, (x, y), radius + 1, COLOR_OUTLINE, -1, cv2.LINE_AA)
-            cv2.circle(out, (x, y), radius, COLOR_MODEL, -1, cv2.LINE_AA)
-    return out
 
 
 def display_width(width: int, height: int, max_height: int = 640, max_width: int = 600) -> int:
