@@ -65,10 +65,8 @@ def analyze_path(path: Path, args: argparse.Namespace) -> Any:
 
 
 def _with_findings(analysis: Any) -> Any:
-    try:
-        from posture.findings import attach_findings
-    except ImportError:  # findings arrive with the report issue
-        return analysis
+    from posture.findings import attach_findings
+
     return attach_findings(analysis)
 
 
@@ -156,15 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _extensions() -> list[Callable[[Any], None]]:
-    """Sub-commands contributed by other modules (report, compare, db), when present."""
-    found: list[Callable[[Any], None]] = []
-    for mod_name in ("posture.report.cli", "posture.compare_cli", "posture.store.cli"):
-        try:
-            mod = __import__(mod_name, fromlist=["register"])
-        except ImportError:
-            continue
-        found.append(mod.register)
-    return found
+    """Sub-commands registered by their own modules (report, compare, db)."""
+    from posture import compare_cli
+    from posture.report import cli as report_cli
+    from posture.store import cli as store_cli
+
+    return [report_cli.register, compare_cli.register, store_cli.register]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import importlib
 import io
 import json
 import logging
@@ -527,15 +526,9 @@ class Store:
         return buf.getvalue()
 
     def _report_pdf(self, rec: AssessmentRecord) -> tuple[bytes | None, str | None]:
-        try:  # the report package is built in parallel; export works without it
-            report_mod = importlib.import_module("posture.report")
-            pdf_mod = importlib.import_module("posture.report.pdf")
-            annotate_mod = importlib.import_module("posture.report.annotate")
-            build_report = report_mod.build_report
-            render_pdf = pdf_mod.render_pdf
-            annotate = annotate_mod.annotate
-        except (ImportError, AttributeError):
-            return None, "the report module is not installed"
+        from posture.report import annotate, build_report
+        from posture.report.pdf import render_pdf
+
         try:
             photo = self.get_photo(rec.id)
             analysis = rec.to_analysis()
