@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from posture.analysis import analyze
@@ -92,6 +95,24 @@ def test_text_named_jpg_gives_a_clear_error(app: AppTest) -> None:
     assert "Upload a JPEG" in msg  # the hint says what to do
     assert "Traceback" not in msg
     assert cards(app) == {}
+
+
+def test_a_failed_photo_is_not_analysed_again_on_rerun(
+    app: AppTest, model: PoseModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rgb = np.full((480, 640, 3), 128, np.uint8)  # nobody in it
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="PNG")
+    app.file_uploader(key="upload").set_value(("empty-room.png", buf.getvalue(), "image/png"))
+    app.run(timeout=TIMEOUT)
+    assert "No person" in app.error[0].value
+    calls: list[int] = []
+    import ui.assessment_page as page
+
+    monkeypatch.setattr(page, "load_photo", lambda *a, **k: calls.append(1))
+    app.run(timeout=TIMEOUT)  # e.g. the view radio touched: same photo, same error, no model run
+    assert "No person" in app.error[0].value
+    assert calls == []
 
 
 def test_unexpected_failure_is_generic_and_logs_only_the_type(

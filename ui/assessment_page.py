@@ -111,6 +111,9 @@ def inputs_ui() -> Inputs | None:
     return Inputs(data, hashlib.sha256(data).hexdigest(), str(view), height)
 
 
+FAILED_KEY = "posture_failed_analysis"
+
+
 def run_analysis(inp: Inputs, slot: Any) -> tuple[Photo, Analysis] | None:
     """The (photo, analysis) for these inputs, from the session cache or a fresh model run.
     Shows errors itself and returns None on failure."""
@@ -119,6 +122,10 @@ def run_analysis(inp: Inputs, slot: Any) -> tuple[Photo, Analysis] | None:
     if hit is not None:
         photo_c, analysis_c = hit
         return photo_c, analysis_c
+    failed = st.session_state.setdefault(FAILED_KEY, {})
+    if key in failed:  # a photo that failed is not analysed again on every rerun
+        st.error(failed[key])
+        return None
     # the progress box lives in a placeholder that every run creates, so the page below it keeps
     # its place whether or not this run had to analyse (no layout jump, no stale duplicates)
     error: str | None = None
@@ -137,6 +144,9 @@ def run_analysis(inp: Inputs, slot: Any) -> tuple[Photo, Analysis] | None:
     # done: remove the progress box so the page has the same layout as on later (cached) runs
     slot.empty()
     if error is not None:
+        if error != GENERIC_ERROR:  # an unexpected failure may pass on a retry
+            failed.clear()  # only the latest bad photo is remembered
+            failed[key] = error
         st.error(error)
         return None
     state.store_analysis(st.session_state, key, (photo, analysis))
