@@ -3,7 +3,7 @@
 Pipeline: decode (``imaging``) -> find the client (one model pass on the working copy) -> refine the
 landmarks on a canonical crop of the client with test-time augmentation (mirror, crop margin, small
 rotations; the consensus is the per-coordinate median) -> assign anatomical sides from the declared
-view -> camera roll and scale (``calibration``) -> measurements with ± (``metrics``).
+view -> camera roll (``level``) and scale (``scale``) -> measurements with ± (``metrics``).
 
 Every coordinate in the result is in pixels of the full-size oriented photo, y down.
 """
@@ -19,13 +19,14 @@ from typing import Any
 import cv2
 import numpy as np
 
-from posture import calibration
 from posture.errors import MultiplePeopleError, NoPersonError, NotUprightError
 from posture.face import find_faces, head_box
 from posture.imaging import Photo
+from posture.level import estimate_roll
 from posture.metrics import MeasureContext, Measurement, landmark_key, measure_all
 from posture.pose import MIRROR_PERMUTATION, PoseModel, RawPose, shared_model
 from posture.pose import Landmark as L
+from posture.scale import scale_from_stature
 from posture.sides import FACE_LANDMARKS, View, assign_sides, label_agreement
 
 SCHEMA = "posture.analysis/1"
@@ -523,7 +524,7 @@ def _level(
             "description": f"camera roll set by hand to {opts.camera_roll_deg:+.1f}°",
         }
     if opts.auto_level:
-        est = calibration.estimate_roll(photo.rgb, mask)
+        est = estimate_roll(photo.rgb, mask)
         if est.confident and est.roll_deg is not None:
             return {
                 "roll_deg": float(est.roll_deg),
@@ -563,7 +564,7 @@ def _scale(
     # head top is roughly 2.3 eye-to-mouth distances above the eyes (adult head proportions)
     fallback = (eye_y - 2.3 * max(mouth_y - eye_y, 1.0)) * s
     try:
-        est = calibration.scale_from_stature(
+        est = scale_from_stature(
             mask, heel_y, fallback, float(opts.stature_cm), photo.rgb.shape[0]
         )
     except ValueError as exc:
