@@ -11,6 +11,10 @@ import math
 import numpy as np
 
 Point = tuple[float, float]
+#: an axis-aligned box x0, y0, x1, y1 in pixels (y down)
+Box = tuple[float, float, float, float]
+# A box side shorter than this (px) counts as this long, so a degenerate box has a positive area.
+MIN_BOX_SIDE_PX = 1.0
 
 
 def level_points(points: np.ndarray, roll_deg: float, center: Point) -> np.ndarray:
@@ -78,3 +82,16 @@ def robust_sd(values: np.ndarray) -> float:
         return 0.0
     mad = 1.4826 * float(np.median(np.abs(v - np.median(v))))
     return max(mad, 0.5 * float(np.std(v, ddof=1)))
+
+
+def box_area(b: Box) -> float:
+    """Area of ``b`` (px²), each side at least :data:`MIN_BOX_SIDE_PX`."""
+    return max(b[2] - b[0], MIN_BOX_SIDE_PX) * max(b[3] - b[1], MIN_BOX_SIDE_PX)
+
+
+def box_iou(a: Box, b: Box) -> float:
+    """Intersection over union of two boxes (0 = disjoint, 1 = the same box)."""
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    return inter / (box_area(a) + box_area(b) - inter)

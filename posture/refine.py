@@ -1,0 +1,183 @@
+"""Test-time augmentation: more model passes on a canonical crop of the client, and their consensus.
+
+One job: given the pose model, the working copy of the photo and the client's box, run the augmented
+passes (mirror, crop margin, small rotations) on a crop of fixed height turned level by the camera
+roll, map every pass back to working-copy pixels, pair each plain pass with a mirrored twin, and
+reduce the pairs to one landmark set with a per-coordinate trimmed mean.
+
+Its place in the layers: called by ``posture.analysis`` (the orchestration); imports ``posture.pose``
+(the model and its landmark table) and ``posture.geometry``; never findings, report, store, cli or ui.
+
+Conventions: RGB uint8 in, pixels of the working copy, x right, y DOWN; a rotation is in degrees,
+clockwise on screen (the camera-roll convention of ``posture.level``). Landmark rows keep the MODEL's
+labels here (mirrored passes have their left/right rows swapped back); anatomical sides are assigned
+afterwards by ``posture.sides``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from posture.geometry import Box, box_iou
+from posture.pose import MIRROR_PERMUTATION, PoseModel, RawPose
+
+__all__ = [
+    "DEFAULT_AUGMENTATIONS",
+    "Augmentation",
+    "crop_transform",
+    "pair_mirrored",
+    "refine_passes",
+    "trimmed_mean",
+]
+
+# A crop is never narrower than this fraction of its height: a thin standing body still gets room
+# for its arms, and the model's input is never a sliver.
+MIN_CROP_ASPECT = 0.5
+# Below this crop scale the crop shrinks the photo: the region it reads is first downscaled with area
+# averaging (no aliasing), and only a mild warp is left to cv2.warpAffine.
+AREA_RESAMPLE_BELOW_SCALE = 0.7
+# Margin (working-copy pixels) around the region a shrinking crop reads, so its bilinear warp has the
+# neighbours of the edge pixels.
+AREA_RESAMPLE_PAD_PX = 2
+# Grey level outside the photo in a crop (mid grey: neither a dark nor a bright edge for the model).
+CROP_BORDER_GREY = 127
+# A pass counts only when the person it found overlaps the client's box at least this much
+# (intersection over union): anything less is another person or a misdetection.
+MIN_PASS_IOU = 0.3
+# With at least this many passes the consensus drops the lowest and highest value per coordinate;
+# below it, a trimmed mean would drop too large a share, and the median is used.
+MIN_PASSES_TO_TRIM = 5
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    """One model pass on the canonical crop: mirrored or not, crop margin, rotation (deg, clockwise
+    on screen)."""
+
+    mirror: bool = False
+    margin: float = 0.25
+    rotate_deg: float = 0.0
+
+
+DEFAULT_AUGMENTATIONS: tuple[Augmentation, ...] = (
+    Augmentation(False, 0.25, 0.0),
+    Augmentation(True, 0.25, 0.0),
+    Augmentation(False, 0.15, 0.0),
+    Augmentation(True, 0.40, 0.0),
+    Augmentation(False, 0.25, 4.0),
+    Augmentation(True, 0.25, -4.0),
+    Augmentation(False, 0.40, -4.0),
+    Augmentation(True, 0.15, 4.0),
+    Augmentation(False, 0.20, 2.0),
+    Augmentation(True, 0.30, -2.0),
+    Augmentation(False, 0.30, -2.0),
+    Augmentation(True, 0.20, 2.0),
+)
+
+
+def crop_transform(
+    bbox: Box, aug: Augmentation, out_h: int, level_deg: float = 0.0
+) -> tuple[np.ndarray, tuple[int, int]]:
+    """Affine map (2x3) from working-copy pixels to the augmented canonical crop, and its size."""
+    x0, y0, x1, y1 = bbox
+    bh = max(y1 - y0, 1.0)
+    bw = max(x1 - x0, 1.0)
+    side_h = bh * (1.0 + 2.0 * aug.margin)
+    side_w = max(bw + 2.0 * aug.margin * bh, side_h * MIN_CROP_ASPECT)
+    s = out_h / side_h
+    out_w = round(side_w * s)
+    cx, cy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
+    # translate centre to origin, scale, rotate clockwise on screen, mirror, move to crop centre
+    r = math.radians(aug.rotate_deg - level_deg)  # undo the camera roll, then augment
+    c, sn = math.cos(r), math.sin(r)
+    rot = np.array([[c, -sn], [sn, c]])  # y-down: this turns content clockwise on screen
+    a = rot * s
+    if aug.mirror:
+        a = np.array([[-1.0, 0.0], [0.0, 1.0]]) @ a
+    t = np.array([out_w / 2.0, out_h / 2.0]) - a @ np.array([cx, cy])
+    return np.hstack([a, t[:, None]]), (out_w, out_h)
+
+
+def refine_passes(
+    net: PoseModel,
+    rgb: np.ndarray,
+    bbox: Box,
+    augmentations: tuple[Augmentation, ...],
+    canonical_height: int,
+    level_deg: float = 0.0,
+) -> list[tuple[np.ndarray, bool]]:
+    """Run the augmented passes on crops ``canonical_height`` px tall around ``bbox``; return landmark
+    sets mapped back to working-copy pixels (mirrored passes have their left/right rows swapped back),
+    each with whether its pass was mirrored. A pass that finds nobody overlapping ``bbox`` is
+    dropped."""
+    results: list[tuple[np.ndarray, bool]] = []
+    pad = AREA_RESAMPLE_PAD_PX
+    for aug in augmentations:
+        m, (ow, oh) = crop_transform(bbox, aug, canonical_height, level_deg)
+        s = float(np.hypot(m[0, 0], m[1, 0]))
+        src = rgb
+        m_src = m
+        if s < AREA_RESAMPLE_BELOW_SCALE:
+            # shrink only the region the crop reads, with area averaging (avoids aliasing), then
+            # apply a mild warp to it
+            inv_full = cv2.invertAffineTransform(m)
+            corners = np.array([[0, 0, 1], [ow, 0, 1], [0, oh, 1], [ow, oh, 1]], dtype=np.float64)
+            xy = corners @ inv_full.T
+            h, w = rgb.shape[:2]
+            x0 = int(np.clip(np.floor(xy[:, 0].min()) - pad, 0, w - 1))
+            x1 = int(np.clip(np.ceil(xy[:, 0].max()) + pad, x0 + 1, w))
+            y0 = int(np.clip(np.floor(xy[:, 1].min()) - pad, 0, h - 1))
+            y1 = int(np.clip(np.ceil(xy[:, 1].max()) + pad, y0 + 1, h))
+            src = cv2.resize(rgb[y0:y1, x0:x1], None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+            m_src = m.copy()
+            m_src[:, :2] = m[:, :2] / s
+            m_src[:, 2] = m[:, 2] + m[:, :2] @ np.array([x0, y0], dtype=np.float64)
+        crop = cv2.warpAffine(
+            src, m_src, (ow, oh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+            borderValue=(CROP_BORDER_GREY, CROP_BORDER_GREY, CROP_BORDER_GREY),
+        )
+        found = net.detect(crop)
+        if not found:
+            continue
+        inv = cv2.invertAffineTransform(m)
+        mapped = []
+        for pose in found:
+            pts = pose.points.copy()
+            xy = np.hstack([pts[:, :2], np.ones((len(pts), 1))]) @ inv.T
+            pts[:, :2] = xy
+            if aug.mirror:
+                pts = pts[MIRROR_PERMUTATION]
+            mapped.append(pts)
+        best = max(mapped, key=lambda p: box_iou(RawPose(p).bbox(), bbox))
+        if box_iou(RawPose(best).bbox(), bbox) >= MIN_PASS_IOU:
+            results.append((best, aug.mirror))
+    return results
+
+
+def pair_mirrored(passes: np.ndarray, mirrored: list[bool]) -> np.ndarray:
+    """Average each plain pass with a mirrored one.
+
+    The model has a handedness bias: on a mirrored photo it places a joint a little differently
+    (up to ~3° on a hip line), so plain and mirrored passes form two clusters and a consensus over
+    single passes jumps between them. A plain+mirrored pair cancels the bias; the pairs are the
+    passes that the consensus (:func:`trimmed_mean`) and the spread (uncertainty) are computed from.
+    """
+    plain = [p for p, m in zip(passes, mirrored, strict=True) if not m]
+    mirror = [p for p, m in zip(passes, mirrored, strict=True) if m]
+    if not plain or not mirror:
+        return passes
+    return np.stack([(a + b) / 2.0 for a, b in zip(plain, mirror, strict=False)])
+
+
+def trimmed_mean(passes: np.ndarray) -> np.ndarray:
+    """Per-coordinate mean after dropping the lowest and highest value (with
+    :data:`MIN_PASSES_TO_TRIM`+ passes; the median with fewer): as robust to one wild pass as a
+    median, and steadier than a median on a handful of values."""
+    if len(passes) < MIN_PASSES_TO_TRIM:
+        return np.asarray(np.median(passes, axis=0))
+    ordered = np.sort(passes, axis=0)
+    return np.asarray(ordered[1:-1].mean(axis=0))
