@@ -32,3 +32,5 @@ UNIT_DEG: Final = "deg"
 UNIT_CM: Final = "cm"
 UNIT_PCT_SHOULDER: Final = "% shoulder width"
 UNIT_PX: Final = "px"
+#: side views without a scale: a horizontal offset as a % of the ear-to-ankle height
+UNIT_PCT_EAR_ANKLE: Final = "% ear-ankle height"

@@ -13,13 +13,19 @@ from __future__ import annotations
 
 import math
 
-from posture.constants import LEVEL_CUTOFF, UNIT_CM, UNIT_DEG, UNIT_PCT_SHOULDER
+from posture.constants import (
+    LEVEL_CUTOFF,
+    UNIT_CM,
+    UNIT_DEG,
+    UNIT_PCT_EAR_ANKLE,
+    UNIT_PCT_SHOULDER,
+)
 
 UNAVAILABLE = "unavailable"
 
 # how a unit follows a number ("2.4°", "1.3 cm", "3.0 %"), and what a % is a percentage of
-_SUFFIX = {UNIT_DEG: "°", UNIT_CM: " cm", UNIT_PCT_SHOULDER: " %"}
-_OF = {UNIT_PCT_SHOULDER: " of shoulder width"}
+_SUFFIX = {UNIT_DEG: "°", UNIT_CM: " cm", UNIT_PCT_SHOULDER: " %", UNIT_PCT_EAR_ANKLE: " %"}
+_OF = {UNIT_PCT_SHOULDER: " of shoulder width", UNIT_PCT_EAR_ANKLE: " of the ear-to-ankle height"}
 
 
 def _finite(x: float | None) -> bool:
