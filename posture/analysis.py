@@ -151,6 +151,78 @@ class Analysis:
             out["findings"] = [f.to_dict() for f in self.findings]
         return out
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Analysis:
+        """Rebuild an Analysis from its :meth:`to_dict` (schema ``posture.analysis/1``), e.g. from a
+        stored assessment, for comparison, re-annotation or more manual corrections;
+        ``Analysis.from_dict(a.to_dict()).to_dict() == a.to_dict()`` without findings.
+
+        What cannot come back: the per-pass landmark sets (the consensus is used as the only pass, so
+        re-measuring after :func:`correct_landmarks` drops the pass-spread part of the ±), the
+        segmentation mask, and findings as objects (their dicts stay in the stored ``findings``).
+        Values were rounded by ``to_dict`` (0.1 px, 0.01 units). A wrong schema is a PostureError."""
+        from posture.errors import PostureError
+        from posture.metrics import Quantity
+
+        if d.get("schema") != SCHEMA:
+            raise PostureError(f"Stored analysis has schema {d.get('schema')!r}, expected {SCHEMA!r}.")
+        view = View.parse(str(d["view"]))
+        lms = np.zeros((len(L), 4), dtype=np.float64)
+        manual: set[str] = set()
+        stored = d.get("landmarks") or {}
+        for lm in L:
+            e = stored.get(landmark_key(lm)) or {}
+            lms[lm] = (float(e.get("x", 0.0)), float(e.get("y", 0.0)), float(e.get("visibility", 0.0)), 1.0)
+            if e.get("manual"):
+                manual.add(landmark_key(lm))
+        measurements = {}
+        for name, m in (d.get("measurements") or {}).items():
+            details = {
+                k: Quantity(float(q["value"]) if q.get("value") is not None else float("nan"),
+                            str(q["unit"]), q.get("uncertainty"))
+                for k, q in (m.get("details") or {}).items()
+            }
+            measurements[name] = Measurement(
+                name=name,
+                label=str(m["label"]),
+                value=m.get("value"),
+                unit=str(m.get("unit") or ""),
+                side=str(m.get("side") or ""),
+                uncertainty=m.get("uncertainty"),
+                landmarks=tuple(m.get("landmarks") or ()),
+                available=bool(m.get("available", True)),
+                reason=m.get("reason"),
+                details=details,
+            )
+        image = dict(d.get("image") or {})
+        level = dict(d.get("level") or {})
+        scale = d.get("scale")
+        method = dict(d.get("method") or {})
+        ctx = MeasureContext(
+            toward_left=view.toward_left,
+            width=int(image.get("width") or 0),
+            height=int(image.get("height") or 0),
+            roll_deg=float(level.get("roll_deg") or 0.0),
+            roll_sd_deg=float(level.get("roll_sd_deg") or 0.0),
+            cm_per_px=None if not scale else float(scale["cm_per_px"]),
+            scale_rel_sd=0.0 if not scale else float(scale.get("relative_sd") or 0.0),
+            sigma_px=float(method.get("landmark_sigma_px") or 2.0),
+            manual=frozenset(manual),
+        )
+        return cls(
+            image=image,
+            view=view,
+            landmarks=lms,
+            passes=lms[None].copy(),
+            measurements=measurements,
+            warnings=tuple(d.get("warnings") or ()),
+            context=ctx,
+            level=level,
+            scale=dict(scale) if scale else None,
+            method=method,
+            manual=frozenset(manual),
+        )
+
 
 def analyze(
     photo: Photo,

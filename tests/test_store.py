@@ -470,7 +470,7 @@ def test_migration_creates_the_schema_once(db_url: str) -> None:
     from alembic import command
     from sqlalchemy import inspect
 
-    from posture.store.repository import _alembic_config
+    from posture.store.engine import _alembic_config
 
     with open_store(db_url) as store:
         cid = store.create_client("Before re-open")

@@ -6,23 +6,26 @@
         aid = store.save_assessment(cid, photo, analysis, notes="intake")
         before, after = (r.to_analysis() for r in store.list_assessments(cid)[-2:])
 
-See :mod:`posture.store.repository` for where the data lives and how it is protected.
+:mod:`.models` the tables, :mod:`.engine` where the data lives, the engine, migrations and
+backup/vacuum, :mod:`.repository` the :class:`Store` API, :mod:`.export` a client's export zip.
 """
 
-from posture.store.repository import (
+from posture.store.engine import (
     DATA_DIR_ENV,
     DATABASE_URL_ENV,
-    AssessmentRecord,
-    ClientRecord,
     NotFoundError,
-    Store,
     StoreError,
     StoreOptions,
-    analysis_from_dict,
     default_data_dir,
     default_url,
-    encode_photo,
     migrate,
+)
+from posture.store.repository import (
+    AssessmentRecord,
+    ClientRecord,
+    Store,
+    analysis_from_dict,
+    encode_photo,
     open_store,
 )
 

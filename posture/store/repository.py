@@ -1,19 +1,7 @@
 """The repository API the CLI and the app call: :func:`open_store` -> :class:`Store`.
 
-Where the data lives
-    ``POSTURE_DATABASE_URL`` (any SQLAlchemy URL, e.g. ``postgresql+psycopg://user@host/posture``)
-    wins. Otherwise an embedded SQLite file ``posture.db`` in the data directory:
-    ``POSTURE_DATA_DIR`` if set, else ``$XDG_DATA_HOME/posture`` (``~/.local/share/posture``). The
-    directory is created owner-only (0o700) and the database file is made owner-only (0o600):
-    photos are health data and stay on the clinic's machine, readable by the therapist's account
-    only.
-
-SQLite settings (set on every connection)
-    WAL journal (readers never block the writer), foreign keys ON (``ON DELETE CASCADE`` works),
-    ``busy_timeout`` (a second process waits for the lock instead of failing), ``secure_delete``
-    (deleted rows are overwritten with zeros). Every transaction starts with ``BEGIN IMMEDIATE``
-    so that a read-then-write transaction can never hit SQLite's "database is locked" upgrade
-    deadlock when several processes (app + CLI) write at once.
+Where the data lives, the SQLite settings and the PostgreSQL notes: :mod:`posture.store.engine`.
+The client export zip: :mod:`posture.store.export`.
 
 Atomicity
     An assessment and its photo row are written in ONE transaction: a save lands whole or not at
@@ -21,10 +9,8 @@ Atomicity
     WAL checkpoint on SQLite so the bytes leave the file too.
 
 PostgreSQL
-    None of the SQLite settings apply (row locks and MVCC instead; migrations are serialised with an
-    advisory lock). Photos are ``bytea`` (no large objects, so a cascade delete removes them).
-    After a delete, ``VACUUM FULL`` rewrites the tables (``StoreOptions.pg_vacuum_full_on_delete``);
-    the server's WAL and its backups still hold old bytes until they are recycled. Backup: pg_dump.
+    Photos are ``bytea`` (no large objects, so a cascade delete removes them). After a delete,
+    ``VACUUM FULL`` rewrites the tables (``StoreOptions.pg_vacuum_full_on_delete``).
 """
 
 from __future__ import annotations
@@ -32,95 +18,34 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-import json
-import logging
-import os
-import sqlite3
-import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
-from sqlalchemy import Engine, create_engine, event, func, or_, select
+from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from posture.errors import PostureError
+from posture.store.engine import (
+    NotFoundError,
+    StoreError,
+    StoreOptions,
+    backup_sqlite,
+    default_url,
+    make_engine,
+    migrate,
+    vacuum,
+)
+from posture.store.export import client_zip
 from posture.store.models import Assessment, Client, Photo
 
-DATABASE_URL_ENV = "POSTURE_DATABASE_URL"
-DATA_DIR_ENV = "POSTURE_DATA_DIR"
-DB_FILENAME = "posture.db"
-EXPORT_SCHEMA = "posture.client_export/1"
-
-_log = logging.getLogger(__name__)
-
-
-class StoreError(PostureError):
-    code = "store_error"
-    default_hint = "Check the database location (POSTURE_DATA_DIR / POSTURE_DATABASE_URL)."
-
-
-class NotFoundError(StoreError):
-    code = "not_found"
-    default_hint = "List the clients with the app, or check the id or exact name."
-
-
-@dataclass(frozen=True)
-class StoreOptions:
-    # How long a writer waits for another process's lock before giving up (ms). Saves take a few
-    # ms each; 30 s covers a burst of saves from the app and a CLI export at the same time.
-    busy_timeout_ms: int = 30_000
-    # The stored photo: JPEG at quality 92 keeps landmark-relevant detail (edges move < 1 px) at a
-    # fraction of PNG's size; "PNG" stores it losslessly.
-    photo_format: str = "JPEG"
-    jpeg_quality: int = 92
-    # PostgreSQL: after a client or assessment is deleted, VACUUM FULL rewrites the three tables so
-    # the deleted rows and photo bytes leave the table files (a DELETE alone only marks them dead
-    # until the space is reused). It locks the tables briefly; a clinic's few thousand photos
-    # rewrite in about a second. False leaves reclaiming to autovacuum.
-    pg_vacuum_full_on_delete: bool = True
-
-
-# -- locations ------------------------------------------------------------------------------------
-
-
-def default_data_dir() -> Path:
-    """``POSTURE_DATA_DIR``, else ``$XDG_DATA_HOME/posture``, else ``~/.local/share/posture``."""
-    env = os.environ.get(DATA_DIR_ENV)
-    if env:
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "posture"
-
-
-def default_url() -> str:
-    env = os.environ.get(DATABASE_URL_ENV)
-    if env:
-        return env
-    return f"sqlite:///{default_data_dir() / DB_FILENAME}"
-
-
-def _prepare_sqlite_file(url: str) -> Path | None:
-    """Create the SQLite file's directory owner-only; return the file path (None for :memory:)."""
-    db = make_url(url).database
-    if not db or db == ":memory:":
-        return None
-    path = Path(db).expanduser()
-    parent = path.parent
-    if not parent.exists():
-        parent.mkdir(parents=True, mode=0o700, exist_ok=True)
-        os.chmod(parent, 0o700)  # mkdir's mode is filtered by the umask
-    if not path.exists():
-        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
-        os.close(fd)
-    return path
-
+if TYPE_CHECKING:
+    from posture.analysis import Analysis
 
 # -- photo encoding -------------------------------------------------------------------------------
 
@@ -198,9 +123,9 @@ class AssessmentRecord:
             "photo_mime": self.photo_mime,
         }
 
-    def to_analysis(self) -> Any:
+    def to_analysis(self) -> Analysis:
         """The stored analysis as a :class:`posture.analysis.Analysis` (see
-        :func:`analysis_from_dict`)."""
+        :meth:`posture.analysis.Analysis.from_dict`)."""
         return analysis_from_dict(self.analysis)
 
 
@@ -490,81 +415,13 @@ class Store:
 
     # export / backup
     def export_client_zip(self, client_id: int) -> bytes:
-        """A zip of everything stored about a client: ``client.json``, and per assessment a
-        folder with ``assessment.json`` (incl. the full analysis), the photo, and ``report.pdf`` when
-        the report module is installed. ``manifest.json`` lists the contents."""
-        client = self.get_client(client_id)
-        records = self.list_assessments(client_id)
-        manifest: dict[str, Any] = {
-            "schema": EXPORT_SCHEMA,
-            "exported_at": dt.datetime.now(dt.UTC).isoformat(),
-            "client_id": client.id,
-            "files": [],
-            "notes": [],
-        }
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
-
-            def put(name: str, data: bytes | str) -> None:
-                z.writestr(name, data)
-                manifest["files"].append(name)
-
-            put("client.json", json.dumps(client.to_dict(), indent=2, ensure_ascii=False))
-            for n, rec in enumerate(records, start=1):
-                folder = f"assessments/{n:03d}_{rec.taken_at.isoformat()}_id{rec.id}"
-                put(f"{folder}/assessment.json", json.dumps(rec.to_dict(), indent=2, ensure_ascii=False))
-                if rec.photo_mime is None:
-                    continue
-                ext = "png" if rec.photo_mime == "image/png" else "jpg"
-                put(f"{folder}/photo.{ext}", self.get_photo_bytes(rec.id))
-                pdf, why = self._report_pdf(rec)
-                if pdf is not None:
-                    put(f"{folder}/report.pdf", pdf)
-                elif why:
-                    manifest["notes"].append(f"{folder}: no PDF ({why})")
-            z.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
-        return buf.getvalue()
-
-    def _report_pdf(self, rec: AssessmentRecord) -> tuple[bytes | None, str | None]:
-        from posture.report import annotate, build_report
-        from posture.report.pdf import render_pdf
-
-        try:
-            photo = self.get_photo(rec.id)
-            analysis = rec.to_analysis()
-            report = build_report(photo, analysis, when=rec.taken_at)
-            pdf = render_pdf(report, annotate(photo, analysis))
-        except Exception as exc:  # an export must not fail because one PDF did
-            return None, f"{type(exc).__name__}: {exc}"
-        return (bytes(pdf) if pdf is not None else None), None
+        """A zip of everything stored about a client (see :func:`posture.store.export.client_zip`)."""
+        return client_zip(self, client_id)
 
     def backup(self, path: str | Path) -> Path:
         """Copy the whole database to ``path`` with SQLite's online backup API (safe while other
         processes write). PostgreSQL: use ``pg_dump``."""
-        if not self.is_sqlite:
-            raise StoreError(
-                f"Backup copies the embedded SQLite database only; this store is {self.engine.dialect.name} "
-                f"({self.url}) and nothing was written.",
-                "Use pg_dump instead, e.g. pg_dump -Fc -f posture.dump DATABASE.",
-            )
-        out = Path(path).expanduser()
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if out.exists():
-            out.unlink()
-        fd = os.open(out, os.O_CREAT | os.O_WRONLY, 0o600)
-        os.close(fd)
-        raw = self.engine.raw_connection()
-        try:
-            src = raw.driver_connection
-            assert isinstance(src, sqlite3.Connection)
-            dst = sqlite3.connect(str(out))
-            try:
-                src.backup(dst)
-            finally:
-                dst.close()
-        finally:
-            raw.close()
-        return out
+        return backup_sqlite(self.engine, path)
 
     # helpers
     def _client(self, s: Session, client_id: int) -> Client:
@@ -580,80 +437,7 @@ class Store:
         return a
 
     def _vacuum(self) -> None:
-        if self.engine.dialect.name == "postgresql":
-            if self.options.pg_vacuum_full_on_delete:
-                self._vacuum_postgresql()
-            return
-        if not self.is_sqlite:
-            return
-        raw = self.engine.raw_connection()
-        try:
-            con = raw.driver_connection
-            assert isinstance(con, sqlite3.Connection)
-            con.execute("VACUUM")
-            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        finally:
-            raw.close()
-
-    def _vacuum_postgresql(self) -> None:
-        # VACUUM cannot run inside a transaction block. The delete itself is already committed, so
-        # a failure here (e.g. the role does not own the tables) is logged, not raised.
-        try:
-            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.exec_driver_sql("VACUUM FULL photos, assessments, clients")
-        except SQLAlchemyError as exc:
-            _log.warning("VACUUM FULL after a delete failed (%s): the freed space is reclaimed later",
-                         type(exc).__name__)
-
-
-# -- engine + migrations --------------------------------------------------------------------------
-
-
-def make_engine(url: str, options: StoreOptions | None = None) -> Engine:
-    opts = options or StoreOptions()
-    if make_url(url).get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
-    _prepare_sqlite_file(url)
-    engine = create_engine(url, connect_args={"timeout": opts.busy_timeout_ms / 1000.0})
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_con: Any, _record: Any) -> None:
-        dbapi_con.isolation_level = None  # we issue BEGIN ourselves (see module docstring)
-        cur = dbapi_con.cursor()
-        cur.execute(f"PRAGMA busy_timeout = {int(opts.busy_timeout_ms)}")
-        cur.execute("PRAGMA journal_mode = WAL")
-        cur.execute("PRAGMA foreign_keys = ON")
-        cur.execute("PRAGMA synchronous = NORMAL")
-        cur.execute("PRAGMA secure_delete = ON")
-        cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
-
-
-def _alembic_config(connection: Any) -> Any:
-    from alembic.config import Config
-
-    here = Path(__file__).resolve().parent
-    cfg = Config(str(here / "alembic.ini"))
-    cfg.set_main_option("script_location", str(here / "migrations"))
-    cfg.attributes["connection"] = connection
-    return cfg
-
-
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision (idempotent; safe from several processes:
-    the migration runs inside one write transaction, so a second process waits and then finds the
-    schema already at head)."""
-    from alembic import command
-
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(728374)")  # serialise migrations
-        command.upgrade(_alembic_config(conn), "head")
+        vacuum(self.engine, self.options)
 
 
 def open_store(url: str | None = None, options: StoreOptions | None = None) -> Store:
@@ -670,78 +454,13 @@ def open_store(url: str | None = None, options: StoreOptions | None = None) -> S
     return Store(engine, options)
 
 
-# -- stored analysis -> Analysis ------------------------------------------------------------------
 
 
-def analysis_from_dict(d: Mapping[str, Any]) -> Any:
-    """Rebuild a :class:`posture.analysis.Analysis` from its ``to_dict()`` (schema
-    ``posture.analysis/1``), e.g. from a stored assessment, for comparison, re-annotation or more
-    manual corrections.
-
-    What cannot come back: the per-pass landmark sets (the consensus is used as the only pass, so
-    re-measuring after :func:`~posture.analysis.correct_landmarks` drops the pass-spread part of the
-    ±), the segmentation mask, and findings as objects (their dicts are in the assessment's
-    ``findings``). Values were rounded by ``to_dict`` (0.1 px, 0.01 units)."""
-    from posture.analysis import SCHEMA, Analysis
-    from posture.metrics import MeasureContext, Measurement, Quantity, landmark_key
-    from posture.pose import Landmark
-    from posture.sides import View
+def analysis_from_dict(d: Mapping[str, Any]) -> Analysis:
+    """A stored ``Analysis.to_dict()`` back as an :class:`~posture.analysis.Analysis`
+    (:meth:`~posture.analysis.Analysis.from_dict`); a wrong schema is a :class:`StoreError`."""
+    from posture.analysis import SCHEMA, Analysis  # the model stack loads only when needed
 
     if d.get("schema") != SCHEMA:
         raise StoreError(f"Stored analysis has schema {d.get('schema')!r}, expected {SCHEMA!r}.")
-    view = View.parse(str(d["view"]))
-    lms = np.zeros((len(Landmark), 4), dtype=np.float64)
-    manual: set[str] = set()
-    stored = d.get("landmarks") or {}
-    for lm in Landmark:
-        e = stored.get(landmark_key(lm)) or {}
-        lms[lm] = (float(e.get("x", 0.0)), float(e.get("y", 0.0)), float(e.get("visibility", 0.0)), 1.0)
-        if e.get("manual"):
-            manual.add(landmark_key(lm))
-    measurements = {}
-    for name, m in (d.get("measurements") or {}).items():
-        details = {
-            k: Quantity(float(q["value"]) if q.get("value") is not None else float("nan"), str(q["unit"]),
-                        q.get("uncertainty"))
-            for k, q in (m.get("details") or {}).items()
-        }
-        measurements[name] = Measurement(
-            name=name,
-            label=str(m["label"]),
-            value=m.get("value"),
-            unit=str(m.get("unit") or ""),
-            side=str(m.get("side") or ""),
-            uncertainty=m.get("uncertainty"),
-            landmarks=tuple(m.get("landmarks") or ()),
-            available=bool(m.get("available", True)),
-            reason=m.get("reason"),
-            details=details,
-        )
-    image = dict(d.get("image") or {})
-    level = dict(d.get("level") or {})
-    scale = d.get("scale")
-    method = dict(d.get("method") or {})
-    ctx = MeasureContext(
-        toward_left=view.toward_left,
-        width=int(image.get("width") or 0),
-        height=int(image.get("height") or 0),
-        roll_deg=float(level.get("roll_deg") or 0.0),
-        roll_sd_deg=float(level.get("roll_sd_deg") or 0.0),
-        cm_per_px=None if not scale else float(scale["cm_per_px"]),
-        scale_rel_sd=0.0 if not scale else float(scale.get("relative_sd") or 0.0),
-        sigma_px=float(method.get("landmark_sigma_px") or 2.0),
-        manual=frozenset(manual),
-    )
-    return Analysis(
-        image=image,
-        view=view,
-        landmarks=lms,
-        passes=lms[None].copy(),
-        measurements=measurements,
-        warnings=tuple(d.get("warnings") or ()),
-        context=ctx,
-        level=level,
-        scale=dict(scale) if scale else None,
-        method=method,
-        manual=frozenset(manual),
-    )
+    return Analysis.from_dict(d)

@@ -22,7 +22,7 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    from posture.store.repository import default_url, make_engine
+    from posture.store.engine import default_url, make_engine
 
     url = context.get_x_argument(as_dictionary=True).get("url") or default_url()
     engine = make_engine(url)
