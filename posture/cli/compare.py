@@ -11,14 +11,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+from posture.cli.options import add_analysis_options, analyze_path
+
 
 def register(subparsers: Any) -> None:
-    from posture.cli import _add_analysis_options
-
     p = subparsers.add_parser("compare", help="compare a before and an after photo of one client")
     p.add_argument("before", help="the earlier photo")
     p.add_argument("after", help="the later photo")
-    _add_analysis_options(p)
+    add_analysis_options(p)
     p.add_argument("--json", action="store_true", help="print the comparison JSON (posture.comparison/1)")
     p.add_argument("--side-by-side", metavar="OUT.png", help="write both photos aligned on the body")
     p.add_argument("--overlay", metavar="OUT.png", help="write both photos aligned and blended")
@@ -26,7 +26,6 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from posture.cli import analyze_path
     from posture.compare import align_pair as align
     from posture.compare import compare, overlay, side_by_side
 

@@ -7,15 +7,14 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from posture.cli.options import add_analysis_options, analyze_path
 from posture.errors import PostureError
 
 
 def register(subparsers: Any) -> None:
-    from posture.cli import _add_analysis_options
-
     p = subparsers.add_parser("report", help="write a PDF report for one photo")
     p.add_argument("photo", help="photo file")
-    _add_analysis_options(p)
+    add_analysis_options(p)
     p.add_argument("--client", default=None, help="client's name, printed as given")
     p.add_argument("--notes", default=None, help="therapist notes, printed as given")
     p.add_argument("--blur-faces", action="store_true", help="blur the client's face in the PDF")
@@ -25,7 +24,6 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from posture.cli import analyze_path
     from posture.findings import attach_findings
     from posture.report.annotate import annotate, save_png
     from posture.report.model import build_report

@@ -1,0 +1,47 @@
+"""What the sub-commands share: the analysis options, photo loading and the exit status.
+
+``add_analysis_options(parser)`` adds ``--view --height-cm --camera-roll --no-level --fast --model``;
+``analyze_path(path, args)`` loads one photo and analyses it with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+#: the exit status of a problem the user can fix (one line on stderr)
+EXIT_USER_ERROR = 2
+
+
+def add_analysis_options(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument("--view", default="anterior", help="anterior (front, default) or posterior (back)")
+    ap.add_argument("--height-cm", type=float, default=None, help="client's height: gives centimetres")
+    ap.add_argument(
+        "--camera-roll", type=float, default=None, metavar="DEG",
+        help="known camera roll in degrees (clockwise on screen); overrides the automatic level",
+    )
+    ap.add_argument("--no-level", action="store_true", help="measure against the photo's edges")
+    ap.add_argument("--fast", action="store_true", help="one model pass (less stable, wider ±)")
+    ap.add_argument("--model", default=None, help="another pose .task bundle (default: bundled)")
+
+
+def options_from_args(args: argparse.Namespace) -> Any:
+    from posture.analysis import AnalysisOptions
+
+    return AnalysisOptions(
+        stature_cm=args.height_cm,
+        camera_roll_deg=args.camera_roll,
+        auto_level=not args.no_level,
+        refine=not args.fast,
+        model_path=args.model,
+    )
+
+
+def analyze_path(path: Path, args: argparse.Namespace) -> Any:
+    """Load + analyse one photo with the CLI's options (shared by analyze/report/compare)."""
+    from posture.analysis import analyze
+    from posture.imaging import load_photo
+
+    photo = load_photo(path)
+    return photo, analyze(photo, view=args.view, options=options_from_args(args))
