@@ -1,9 +1,11 @@
-"""The "New assessment" page: photo in, annotated photo + measurement cards out, landmark correction.
+"""The "New assessment" page: photo in, annotated photo + measurement cards out, landmark correction,
+save to a client.
 
 Small ``*_ui`` functions read widgets and draw; the maths is all in the ``posture`` package
-(``analyze``, ``correct_landmarks``). The pose model is loaded once per process
-(``st.cache_resource``); analyses are cached per session by (photo sha256, view, height), so reruns
-that change nothing run no model pass, and a landmark correction only re-measures.
+(``analyze``, ``correct_landmarks``), the rules of saving in :mod:`ui.saving`. The pose model is
+loaded once per process (``st.cache_resource``); analyses are cached per session by (photo sha256,
+view, height), so reruns that change nothing run no model pass, and a landmark correction only
+re-measures.
 """
 
 from __future__ import annotations
@@ -23,12 +25,16 @@ from posture.errors import PostureError
 from posture.imaging import Photo, load_photo
 from posture.pose import PoseModel, shared_model
 from posture.report.model import md_escape
-from ui import report_bridge, state
-from ui.widgets import CARD_CSS, card_html, display_width, level_text, resize_for_display
+from posture.store import Store
+from ui import nav, saving, state
+from ui.components import report_bridge
+from ui.components.cards import CARD_CSS, card_html, level_text
+from ui.components.findings import findings_ui
+from ui.components.photo import display_width, resize_for_display
 
 log = logging.getLogger("posture.app")
 
-SAMPLES_DIR = Path(__file__).resolve().parents[1] / "sample_images"
+SAMPLES_DIR = Path(__file__).resolve().parents[2] / "sample_images"
 UPLOAD_TYPES = ["jpg", "jpeg", "png", "heic", "heif", "webp"]
 SOURCES = ("Upload a photo", "Use the camera", "Try a sample photo")
 VIEW_LABELS = {"anterior": "Anterior (front)", "posterior": "Posterior (back)"}
@@ -222,59 +228,6 @@ def measurements_ui(analysis: Analysis) -> None:
     st.caption(level_text(analysis.level, analysis.scale))
 
 
-SEVERITY_ICON = {"marked": ":material/error:", "moderate": ":material/warning:",
-                 "mild": ":material/info:"}
-
-
-def findings_ui(analysis: Analysis, note: str | None) -> None:
-    """Findings (hypotheses for the therapist), matched exercises, red flags."""
-    if note:
-        st.info(note)
-    if not analysis.findings:
-        return
-    disclaimer, flags_title, flags = report_bridge.clinical_texts()
-    st.subheader("Findings")
-    if disclaimer:
-        st.caption(disclaimer)
-    for f in analysis.findings:
-        title = str(getattr(f, "title", "Finding"))
-        severity = str(getattr(f, "severity", ""))
-        with st.container(border=True):
-            icon = SEVERITY_ICON.get(severity, ":material/check_circle:")
-            head = f"{icon} **{title}**" + (f" · {severity}" if severity else "")
-            st.markdown(head)
-            text = getattr(f, "text", "")
-            if text:
-                st.write(str(text))
-            evidence = [str(getattr(e, "text", "")) for e in getattr(f, "evidence", ())]
-            if any(evidence):
-                st.caption("Based on: " + "; ".join(e for e in evidence if e))
-            checks = tuple(getattr(f, "checks", ()))
-            if checks:
-                st.markdown("To check by hand:\n" + "\n".join(f"- {c}" for c in checks))
-    rx, rx_note = report_bridge.prescriptions(analysis.findings)
-    if rx_note:
-        st.info(rx_note)
-    if rx:
-        st.subheader("Exercises to consider")
-        for p in rx:
-            ex = p.exercise
-            label = f"{ex.name} - {p.side_words} - {ex.dose}"
-            with st.expander(label):
-                st.write(ex.how)
-                if ex.cues:
-                    st.markdown("Cues:\n" + "\n".join(f"- {c}" for c in ex.cues))
-                if ex.contraindications:
-                    st.markdown(
-                        "Do not use when:\n" + "\n".join(f"- {c}" for c in ex.contraindications)
-                    )
-                if p.reasons:
-                    st.caption("For: " + "; ".join(p.reasons))
-    if flags:
-        with st.expander(flags_title or "Red flags", icon=":material/emergency:"):
-            st.markdown("\n".join(f"- {x}" for x in flags))
-
-
 def downloads_ui(photo: Photo, analysis: Analysis) -> None:
     """The PDF report and the JSON of the analysis."""
     st.subheader("Report and export")
@@ -311,86 +264,15 @@ NEW_CLIENT = "New client"
 EXISTING_CLIENT = "Existing client"
 LAST_SAVED = "posture_last_saved"
 SAVE_ERROR = "posture_save_error"
-NO_CONSENT = (
-    "Not saved: the client's consent to storing their photo and measurements is not recorded. "
-    "Tick the consent box once the client has agreed."
-)
 
 
-def _clients_page() -> Any:
-    """The Clients page as app.py registers it (st.switch_page needs the same source and url_path)."""
-    from ui.clients_page import render as clients
-
-    return st.Page(clients, title="Clients", icon=":material/group:", url_path="clients")
-
-
-def fingerprint(analysis: Analysis) -> str:
-    """Identifies what would be saved: the photo, the view, the landmarks (hand-placed ones
-    included) and the measurements. Another correction gives another fingerprint."""
-    d = analysis.to_dict()
-    body = json.dumps([d.get("image", {}).get("sha256"), d.get("view"), d.get("landmarks"),
-                       d.get("measurements")], sort_keys=True, default=str)
-    return hashlib.sha256(body.encode()).hexdigest()
-
-
-def save_assessment(
-    store: Any,
-    photo: Photo,
-    analysis: Analysis,
-    *,
-    client_id: int | None,
-    new_name: str,
-    consent: bool,
-    notes: str,
-    taken_at: dt.date,
-) -> tuple[int, int]:
-    """Save the CURRENT analysis (hand corrections and findings included) for a client.
-
-    ``client_id`` None creates the client ``new_name`` first. Consent must be recorded already or
-    given now (``consent``), else nothing is written (PostureError). Should the save fail after a
-    new client or a new consent was written, those are undone, so nothing partial stays behind.
-    Returns (client id, assessment id)."""
-    from posture.store import StoreError
-
-    created = False
-    consent_added = False
-    if client_id is None:
-        if not new_name.strip():
-            raise StoreError("A new client needs a name or a code.", "Enter a name or a pseudonymous code.")
-        if not consent:
-            raise StoreError(NO_CONSENT, "Nothing was saved.")
-        client_id = int(store.create_client(new_name, consent_given=True))
-        created = True
-    else:
-        client = store.get_client(client_id)
-        if not client.consent_given:
-            if not consent:
-                raise StoreError(NO_CONSENT, "Nothing was saved.")
-            store.record_consent(client_id, True)
-            consent_added = True
-    try:
-        aid = int(store.save_assessment(client_id, photo, analysis, notes=notes, taken_at=taken_at))
-    except BaseException:
-        try:
-            if created:
-                store.delete_client(client_id)
-            elif consent_added:
-                store.record_consent(client_id, False)
-        except Exception as undo:  # the original error is the one to report
-            log.error("undoing a failed save failed: %s", type(undo).__name__)
-        raise
-    return client_id, aid
-
-
-def _do_save(store: Any, photo: Photo, analysis: Analysis, fp: str) -> None:
+def _do_save(store: Store, photo: Photo, analysis: Analysis, fp: str) -> None:
     """The Save button's callback (runs before the page, so it may reset the form's widgets)."""
-    from ui.clients_page import SELECTED
-
     ss = st.session_state
     mode = ss.get("save_mode", NEW_CLIENT)
     ss.pop(SAVE_ERROR, None)
     try:
-        cid, aid = save_assessment(
+        cid, aid = saving.save_assessment(
             store, photo, analysis,
             client_id=None if mode == NEW_CLIENT else ss.get("save_client"),
             new_name=str(ss.get("save_new_name") or ""), consent=bool(ss.get("save_consent")),
@@ -404,7 +286,7 @@ def _do_save(store: Any, photo: Photo, analysis: Analysis, fp: str) -> None:
         log.error("saving the assessment failed: %s", type(exc).__name__)
         ss[SAVE_ERROR] = (fp, "The assessment could not be saved; nothing was stored. Try again.")
         return
-    ss[SELECTED] = cid
+    nav.select_client(cid)
     ss[LAST_SAVED] = {"client_id": cid, "assessment_id": aid, "fingerprint": fp, "name": name}
     # the client now exists: later saves of this session go to them, not to a second new client
     ss["save_mode"] = EXISTING_CLIENT
@@ -417,11 +299,9 @@ def _do_save(store: Any, photo: Photo, analysis: Analysis, fp: str) -> None:
 def save_ui(photo: Photo, analysis: Analysis) -> None:
     """"Save to client": pick or create the client, consent, notes, then save the current analysis
     (with its hand-placed landmarks) to the clinic's store."""
-    from ui.clients_page import SELECTED, get_store
-
     st.subheader("Save to client")
     try:
-        store = get_store()
+        store = nav.get_store()
         clients = store.find_clients()
     except PostureError as exc:
         st.error(str(exc))
@@ -431,7 +311,7 @@ def save_ui(photo: Photo, analysis: Analysis) -> None:
         st.error("The client records could not be opened. Check POSTURE_DATA_DIR / POSTURE_DATABASE_URL.")
         return
     ss = st.session_state
-    fp = fingerprint(analysis)
+    fp = saving.fingerprint(analysis)
     with st.container(border=True):
         modes = [EXISTING_CLIENT, NEW_CLIENT] if clients else [NEW_CLIENT]
         if ss.get("save_mode") not in modes:
@@ -442,7 +322,7 @@ def save_ui(photo: Photo, analysis: Analysis) -> None:
             ids = [c.id for c in clients]
             by_id = {c.id: c for c in clients}
             if ss.get("save_client") not in ids:
-                current = ss.get(SELECTED)
+                current = nav.selected_client()
                 ss["save_client"] = current if current in ids else ids[0]
             client_id = st.selectbox("Client", ids, format_func=lambda i: f"{by_id[i].name} (#{i})",
                                      key="save_client")
@@ -478,8 +358,8 @@ def save_ui(photo: Photo, analysis: Analysis) -> None:
             s1, s2 = st.columns([3, 1], vertical_alignment="center")
             s1.success(f"Saved as assessment #{last['assessment_id']} of {md_escape(str(last['name']))}.")
             if s2.button("Open the client's timeline", key="open_timeline", icon=":material/timeline:"):
-                ss[SELECTED] = int(last["client_id"])
-                st.switch_page(_clients_page())
+                nav.select_client(int(last["client_id"]))
+                nav.switch_to(nav.CLIENTS)
 
 
 def _use_first_sample() -> None:

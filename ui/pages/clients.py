@@ -1,7 +1,7 @@
 """Clients page: find or add a client, record consent, see their assessments, export or erase.
 
-Only widgets and calls into :mod:`posture.store`; no maths here. The store (a database engine, no
-health data) is opened once per process with ``st.cache_resource``; records are read per rerun.
+Only widgets and calls into :mod:`posture.store`; no maths here. The store comes from
+:func:`ui.nav.get_store` (opened once per process); records are read per rerun.
 """
 
 from __future__ import annotations
@@ -12,34 +12,8 @@ import streamlit as st
 
 from posture.errors import PostureError
 from posture.report.model import md_escape
-from posture.store import Store, default_url, open_store
-
-SELECTED = "posture_selected_client"
-
-
-@st.cache_resource(show_spinner=False)  # type: ignore[untyped-decorator]
-def _store_at(url: str) -> Store:
-    """One open store per database URL and process (an engine, no health data)."""
-    return open_store(url)
-
-
-def get_store() -> Store:
-    """The clinic's store (POSTURE_DATABASE_URL, else POSTURE_DATA_DIR/posture.db), read from the
-    environment on every call so that a changed location (e.g. a test's tmp dir) is honoured."""
-    store: Store = _store_at(default_url())
-    return store
-
-
-def clear_store_cache() -> None:
-    """Close and forget the cached stores (tests switch databases)."""
-    _store_at.clear()
-
-
-def _compare_page() -> st.Page:
-    """The Compare page as app.py registers it (st.switch_page needs the same source and url_path)."""
-    from ui.compare_page import render as compare
-
-    return st.Page(compare, title="Compare", icon=":material/compare:", url_path="compare")
+from posture.store import Store
+from ui import nav
 
 
 def _new_client_form(store: Store) -> None:
@@ -54,14 +28,14 @@ def _new_client_form(store: Store) -> None:
             except PostureError as exc:
                 st.error(str(exc))
                 return
-            st.session_state[SELECTED] = cid
+            nav.select_client(cid)
             st.success(f"Added {md_escape(name.strip())}.")
 
 
 def render() -> None:
     st.title("Clients")
     try:
-        store = get_store()
+        store = nav.get_store()
     except PostureError as exc:
         st.error(str(exc))
         return
@@ -73,10 +47,10 @@ def render() -> None:
         return
     ids = [c.id for c in clients]
     names = {c.id: f"{c.name} (#{c.id})" for c in clients}
-    current = st.session_state.get(SELECTED)
+    current = nav.selected_client()
     cid = st.selectbox("Client", ids, index=ids.index(current) if current in ids else 0,
                        format_func=names.__getitem__, key="client_pick")
-    st.session_state[SELECTED] = cid
+    nav.select_client(cid)
     client = store.get_client(cid)
 
     left, right = st.columns(2)
@@ -113,7 +87,7 @@ def render() -> None:
             st.dataframe(rows, hide_index=True, width="stretch")
         if len(records) >= 2 and st.button("Compare assessments", key="to_compare",
                                            icon=":material/compare:"):
-            st.switch_page(_compare_page())
+            nav.switch_to(nav.COMPARE)
         st.download_button(
             "Export everything (zip)",
             data=store.export_client_zip(cid),
@@ -126,6 +100,6 @@ def render() -> None:
         confirm = st.text_input("Type the client's name to confirm", key="erase_confirm")
         if st.button("Erase", type="primary", key="erase_btn", disabled=confirm.strip() != client.name):
             store.delete_client(cid)
-            st.session_state.pop(SELECTED, None)
+            nav.forget_client()
             st.success(f"{md_escape(client.name)} was erased.")
             st.rerun()

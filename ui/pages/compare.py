@@ -13,8 +13,9 @@ import streamlit as st
 
 from posture.compare import Comparison, align_pair, compare, overlay, trend
 from posture.errors import PostureError
-from ui import report_bridge
-from ui.clients_page import SELECTED, get_store
+from posture.report.compare_pdf import render_compare_pdf
+from ui import nav
+from ui.components import report_bridge
 
 log = logging.getLogger("posture.app")
 
@@ -131,10 +132,6 @@ def photos_ui(store: Any, before_rec: Any, after_rec: Any, before: Any, after: A
 
 
 def pdf_ui(result: Comparison, aligned: Any, before_rec: Any, after_rec: Any, client: str) -> None:
-    try:
-        from posture.report.compare_pdf import render_compare_pdf
-    except ImportError:
-        return
     if aligned is None:
         return
     a, b = aligned
@@ -154,7 +151,7 @@ def pdf_ui(result: Comparison, aligned: Any, before_rec: Any, after_rec: Any, cl
 def render() -> None:
     st.title("Compare assessments")
     try:
-        store = get_store()
+        store = nav.get_store()
         clients = store.find_clients()
     except PostureError as exc:
         st.error(str(exc))
@@ -164,10 +161,10 @@ def render() -> None:
         return
     ids = [c.id for c in clients]
     names = {c.id: f"{c.name} (#{c.id})" for c in clients}
-    current = st.session_state.get(SELECTED)
+    current = nav.selected_client()
     cid = st.selectbox("Client", ids, index=ids.index(current) if current in ids else 0,
                        format_func=names.__getitem__, key="compare_client")
-    st.session_state[SELECTED] = cid
+    nav.select_client(cid)
     records = store.list_assessments(cid)
     if len(records) < 2:
         st.info(f"{names[cid]} has {len(records)} saved assessment{'s' * (len(records) != 1)}; "
