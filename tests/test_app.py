@@ -17,7 +17,7 @@ from posture.imaging import load_photo
 from posture.pose import PoseModel
 from tests.conftest import BACK, FRONT
 from ui import state
-from ui.widgets import fmt_value
+from ui.components.cards import fmt_value
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 120  # the first run loads the pose model
@@ -107,7 +107,7 @@ def test_a_failed_photo_is_not_analysed_again_on_rerun(
     app.run(timeout=TIMEOUT)
     assert "No person" in app.error[0].value
     calls: list[int] = []
-    import ui.assessment_page as page
+    import ui.pages.assessment as page
 
     monkeypatch.setattr(page, "load_photo", lambda *a, **k: calls.append(1))
     app.run(timeout=TIMEOUT)  # e.g. the view radio touched: same photo, same error, no model run
@@ -121,7 +121,7 @@ def test_unexpected_failure_is_generic_and_logs_only_the_type(
     def boom(*_a: Any, **_k: Any) -> None:
         raise RuntimeError("secret detail /home/clinic/client-name.jpg")
 
-    monkeypatch.setattr("ui.assessment_page.analyze", boom)
+    monkeypatch.setattr("ui.pages.assessment.analyze", boom)
     upload(app, FRONT, name="client-name.jpg")
     assert not app.exception
     assert len(app.error) == 1
@@ -160,7 +160,7 @@ def test_sample_back_view_switches_the_view_to_posterior(app: AppTest) -> None:
 def test_reruns_that_change_nothing_run_no_model_pass(
     app: AppTest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import ui.assessment_page as page
+    import ui.pages.assessment as page
 
     calls: list[str] = []
     real = page.analyze

@@ -35,7 +35,7 @@ from tests.conftest import FRONT, encode, rgb_of
 from tests.test_app import cards
 from tests.test_hardening import CASES, QUICK, Case
 from tests.test_privacy import no_network  # noqa: F401  (the socket guard, used by name below)
-from ui.assessment_page import GENERIC_ERROR
+from ui.pages.assessment import GENERIC_ERROR
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 120  # the offline test loads the app's own pose model on its first run
@@ -54,7 +54,7 @@ def data_dir(app_data_dir: Path) -> Path:
 def fast_page(monkeypatch: pytest.MonkeyPatch, model: PoseModel) -> None:
     """The page uses the session's warm model and the corpus's quick options (the page itself
     offers no fast mode)."""
-    import ui.assessment_page as page
+    import ui.pages.assessment as page
 
     monkeypatch.setattr(page, "get_model", lambda: model)
     quick = functools.partial(AnalysisOptions, auto_level=QUICK.auto_level)
@@ -142,7 +142,7 @@ def _library_result(case: Case, data: bytes, model: PoseModel) -> Analysis | err
 UPLOAD_LIMIT_BYTES = 25 * 1024 * 1024
 
 # The page returns before analysing when the uploaded file is empty (`if not data: return None` in
-# ui/assessment_page.inputs_ui), so a 0-byte upload shows the first-visit intro instead of an error.
+# ui/pages/assessment.inputs_ui), so a 0-byte upload shows the first-visit intro instead of an error.
 APP_XFAIL: dict[str, str] = {}
 
 
@@ -313,7 +313,7 @@ def test_a_nul_in_the_file_name_is_refused_before_the_page_sees_it(
     """Streamlit's uploader rejects a NUL in a file name itself (it could hide the extension), as
     an app exception (its text redacted once the app's config, showErrorDetails = "none", is
     loaded); nothing is written and the page does not analyse the file."""
-    import ui.assessment_page as page
+    import ui.pages.assessment as page
 
     monkeypatch.chdir(tmp_path)
     calls: list[int] = []

@@ -412,7 +412,7 @@ def test_cli_bad_input(tmp_path: Path, name: str) -> None:
 def _gate_script() -> None:
     import streamlit as st
 
-    from ui.auth import require_access
+    from ui.components.auth import require_access
 
     if require_access():
         st.write("inside")
@@ -473,7 +473,7 @@ def test_access_password_from_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_password_comparison() -> None:
-    from ui.auth import password_matches
+    from ui.components.auth import password_matches
 
     assert password_matches("äbc", "äbc")
     assert not password_matches("abc", "äbc")

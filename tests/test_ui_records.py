@@ -17,13 +17,13 @@ from tests.test_compare import synthetic_analysis
 
 
 def _clients_app() -> None:
-    from ui.clients_page import render
+    from ui.pages.clients import render
 
     render()
 
 
 def _compare_app() -> None:
-    from ui.compare_page import render
+    from ui.pages.compare import render
 
     render()
 
@@ -32,7 +32,7 @@ def _compare_app() -> None:
 def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     url = f"sqlite:///{tmp_path / 'ui.db'}"
     monkeypatch.setenv("POSTURE_DATABASE_URL", url)
-    from ui.clients_page import clear_store_cache
+    from ui.nav import clear_store_cache
 
     clear_store_cache()
     yield url
