@@ -38,7 +38,7 @@ def _private_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None
 @pytest.fixture
 def app_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """An empty clinic store in a tmp dir for one app test, with the app's store cache cleared."""
-    from ui.clients_page import clear_store_cache
+    from ui.nav import clear_store_cache
 
     d = tmp_path / "posture-data"
     monkeypatch.delenv("POSTURE_DATABASE_URL", raising=False)

@@ -3,7 +3,7 @@
 Four browser contexts (four separate Streamlit sessions, one Debian chromium driven by Playwright's
 async API) upload four different sample photos at the same moment. Each session must show the
 shoulder tilt that ``posture.analysis.analyze`` gives for ITS photo (formatted as the page formats
-it, ``ui.widgets.fmt_value``), must still show it after every other session has finished, and its
+it, ``ui.components.cards.fmt_value``), must still show it after every other session has finished, and its
 downloaded measurements must carry its own photo's sha256: no state bleeds between sessions even
 though they share one process and one pose model. Below the browser, the same holds for the
 library: four threads analysing with one shared model get exactly the serial results.
@@ -35,7 +35,7 @@ from posture.analysis import AnalysisOptions, analyze
 from posture.imaging import load_photo
 from posture.pose import PoseModel, shared_model
 from tests.app_server import CHROMIUM, CHROMIUM_ARGS, app_server
-from ui.widgets import fmt_value
+from ui.components.cards import fmt_value
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_images"
