@@ -14,7 +14,8 @@ from pypdf import PdfReader
 
 from posture.analysis import AnalysisOptions, analyze, correct_landmarks
 from posture.cli import main
-from posture.findings import RED_FLAGS, attach_findings, format_value
+from posture.findings import RED_FLAGS, attach_findings
+from posture.formatting import format_value
 from posture.imaging import load_photo
 from posture.pose import PoseModel
 from posture.report.annotate import AnnotateOptions, annotate
