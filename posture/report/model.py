@@ -24,9 +24,9 @@ from posture.findings import (
     Prescription,
     counts,
     derive_findings,
-    format_value,
     select_exercises,
 )
+from posture.formatting import format_value
 from posture.sides import FACE_LANDMARKS
 
 if TYPE_CHECKING:
@@ -150,7 +150,7 @@ def measurement_rows(analysis: Analysis, options: FindingOptions | None = None) 
             unit = "% of shoulder width" if hd.unit == "% shoulder width" else hd.unit
             unc = hd.uncertainty or 0.0
             detail = f"height difference {abs(hd.value):.1f} ± {unc:.1f} {unit}"
-        rows.append(MeasurementRow(m.name, m.label, format_value(m.value, m.unit, m.uncertainty),
+        rows.append(MeasurementRow(m.name, m.label, format_value(m.value, m.unit, m.uncertainty or 0.0),
                                    m.side, band, detail))
     return tuple(rows)
 
