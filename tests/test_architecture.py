@@ -12,12 +12,18 @@ Rules (docs: /work/shared/DESIGN.md, "Layers"):
 * posture/geometry.py imports no project module;
 * only posture/pose.py imports mediapipe;
 * posture/store, posture/report and posture/findings never import posture.cli;
-* the pages in ui/pages/ never import each other.
+* the pages in ui/pages/ never import each other;
+* every third-party import is declared in pyproject.toml where it is used: posture/ in the core
+  dependencies, ui/ and app.py in the core + the ``app`` extra (so ``make run`` installs what it imports).
 """
 
 from __future__ import annotations
 
 import ast
+import importlib.metadata
+import re
+import sys
+import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -294,4 +300,35 @@ def test_ui_pages_never_import_each_other(imports: list[Import]) -> None:
         for i in imports
         if i.source.startswith("ui.pages.") and i.target.startswith("ui.pages.") and i.target != i.source
     ]
+    assert not bad, "\n".join(bad)
+
+
+def _dist_name(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _declared(extras: Iterable[str]) -> set[str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    specs = list(project["dependencies"])
+    for extra in extras:
+        specs += project["optional-dependencies"][extra]
+    return {_dist_name(re.split(r"[\s\[<>=!~;]", spec, maxsplit=1)[0]) for spec in specs}
+
+
+@pytest.mark.parametrize(
+    ("layer", "extras"), [(("posture",), ()), (("ui", "app"), ("app",))], ids=["posture-core", "ui-app"]
+)
+def test_third_party_imports_are_declared(
+    imports: list[Import], layer: tuple[str, ...], extras: tuple[str, ...]
+) -> None:
+    declared = _declared(extras)
+    providers = importlib.metadata.packages_distributions()
+    bad = []
+    for imp in imports:
+        top = imp.target.split(".")[0]
+        if imp.source.split(".")[0] not in layer or imp.module is not None or top in sys.stdlib_module_names:
+            continue
+        dists = {_dist_name(d) for d in providers.get(top, [])}
+        if not dists & declared:
+            bad.append(f"{_where(imp)}: provided by {sorted(dists) or 'nothing installed'}, not declared")
     assert not bad, "\n".join(bad)
