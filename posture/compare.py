@@ -15,6 +15,11 @@ one day and in % of shoulder width on another is reported as not comparable, wit
 
 ``align_pair`` / ``overlay`` put the two photos side by side on the same body scale with the feet on
 one line; ``trend`` gives each measurement's series over several assessments.
+
+One job: before vs after. Its place in the layers: above ``posture.metrics`` (it reads Analysis and
+Measurement objects, duck-typed) and below the report, store, CLI and app that show it; it imports
+only ``posture.errors``, ``posture.constants`` and ``posture.pose`` (the landmark names), plus numpy
+and OpenCV; never findings, report, store, cli or ui.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from typing import Any, NamedTuple
 import cv2
 import numpy as np
 
+from posture.constants import LEVEL_CUTOFF, UNIT_CM, UNIT_DEG
 from posture.errors import PostureError
 
 SCHEMA = "posture.comparison/1"
@@ -36,9 +42,13 @@ SCHEMA = "posture.comparison/1"
 class CompareOptions:
     """Noise bands: the smallest between-session change that counts as real, per unit.
 
-    Sources: /work/shared/reference/clinical-notes.md ("How precise these numbers are")."""
+    Sources: the inclinometer reliability studies summarised in PMC8486407 (pelvic tilt SEM
+    0.9-2.3 deg); Knutson GA (2005), "Anatomic and functional leg-length inequality: a review and
+    recommendation for clinical decision-making. Part I", Chiropractic & Osteopathy 13:11;
+    Ferreira EA et al. (2010), "Postural assessment software (PAS/SAPO): validation and reliability",
+    Clinics 65(7) (PMC2910855); Kinetisense's published report conventions."""
 
-    # Angles (deg). MDC95 = 1.96 * sqrt(2) * SEM. Inclinometer tilt measurements have an SEM of
+    # Angles (deg). MDC95 = Z95 (1.96) * sqrt(2) * SEM. Inclinometer tilt measurements have an SEM of
     # 0.9-2.3 deg (PMC8486407); at the best-case SEM of 0.9 deg the MDC95 is 2.5 deg. We use that
     # best case, not the ~2.8 deg of SEM 1 deg, because this band only has to cover the client's
     # re-standing between sessions: the photo/model part of the error is already in our own ±,
@@ -51,13 +61,14 @@ class CompareOptions:
     # Lengths in % of shoulder width (no height given): 2.5% = 1 cm on a typical adult shoulder
     # width of ~40 cm, i.e. the same 1 cm band expressed in this unit.
     length_band_pct: float = 2.5
-    # Changes smaller than this (in the measurement's unit) are described as "no change".
-    negligible: float = 0.05
+    # Changes smaller than this (in the measurement's unit) are described as "no change": the
+    # resolution of the one-decimal display, the same cut-off that reads a value as "level".
+    negligible: float = LEVEL_CUTOFF
 
     def band(self, unit: str) -> float:
-        if unit == "deg":
+        if unit == UNIT_DEG:
             return self.angle_band_deg
-        if unit == "cm":
+        if unit == UNIT_CM:
             return self.length_band_cm
         if unit.startswith("%"):
             return self.length_band_pct
@@ -208,7 +219,7 @@ def _describe(mb: Any, ma: Any, opts: CompareOptions) -> str:
 
 
 def _unit(unit: str) -> str:
-    return "°" if unit == "deg" else f" {unit}"
+    return "°" if unit == UNIT_DEG else f" {unit}"
 
 
 def _val(m: Any) -> float | None:

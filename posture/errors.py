@@ -2,6 +2,9 @@
 
 Each error carries a ``message`` that names the problem and a ``hint`` that says what to do about it.
 The CLI prints ``str(error)`` on one line and exits with status 2; the app shows it with ``st.error``.
+
+One job: the error types. Its place in the layers: the very bottom; it imports nothing, and every
+layer raises its children.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Pure numpy geometry: angles, offsets, rotations. No I/O, no mediapipe.
+"""Pure numpy geometry: angles, offsets, rotations, boxes. No I/O, no mediapipe.
+
+One job: the maths every layer shares. Its place in the layers: the bottom; it imports nothing from
+the package, and metrics, refine and analysis import it.
 
 Coordinates are image pixels, x right, y DOWN. ``toward_left`` is the image x direction (+1 or -1)
 that points to the CLIENT's left: +1 in an anterior (front) view, -1 in a posterior (back) view.

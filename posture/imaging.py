@@ -4,6 +4,10 @@ Large photos are decoded at a reduced size where the format allows it (JPEG DCT 
 otherwise downscaled after decoding, so that the array given to the model never exceeds
 ``LoadOptions.max_working_side``. Every coordinate the package reports is nevertheless in pixels of
 the full-size oriented photo: :attr:`Photo.scale` converts between the two.
+
+One job: decoding at the edge. Its place in the layers: the bottom, beside ``posture.pose``; it
+imports only ``posture.errors`` (and Pillow), and the analysis, app and CLI hand it the user's file.
+A photo's bytes and metadata are never logged.
 """
 
 from __future__ import annotations

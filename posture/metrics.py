@@ -1,5 +1,10 @@
 """Landmarks (+ camera roll, scale) -> named measurements with units, sides in words and ±.
 
+One job: the measurement table and the one generic function that computes it. Its place in the
+layers: called by ``posture.analysis`` (and read by findings, compare, report, which sit above); it
+imports only ``posture.geometry``, ``posture.pose`` (the landmark names) and ``posture.constants``,
+never findings, report, store, cli or ui.
+
 Every measurement is declared once in :data:`SPECS` (which landmarks, what kind, how its sign reads
 in words) and computed by one generic function, in the spirit of Pose2Sim's angle table.
 
@@ -8,7 +13,8 @@ photo pixels (y down), rows named by :class:`posture.pose.Landmark` where LEFT/R
 CLIENT's sides (assigned by ``posture.sides``). Signs: positive tilt = client's right side lower;
 positive shift = toward the client's right; positive shortening = right side shorter.
 
-Uncertainty is a 95% half-width (the "±"), combining in quadrature:
+Uncertainty is a 95% half-width (the "±", :data:`posture.constants.Z95` x one sigma), combining in
+quadrature:
   * the spread of the measurement across the model passes (test-time augmentation), when there are
     several;
   * a landmark-placement floor (``MeasureContext.sigma_px``) propagated through the geometry;
@@ -25,9 +31,8 @@ from typing import Any
 import numpy as np
 
 from posture import geometry as geo
+from posture.constants import LEVEL_CUTOFF, UNIT_CM, UNIT_DEG, UNIT_PCT_SHOULDER, UNIT_PX, Z95
 from posture.pose import Landmark as L
-
-Z95 = 1.96
 
 
 @dataclass(frozen=True)
@@ -105,7 +110,7 @@ class MeasureContext:
     # A hand-placed point is as precise as one pixel of the photo as shown on screen, about this
     # many pixels along its long side in the app (and in any viewer on a laptop).
     click_display_px: float = 700.0
-    # The consensus is a median over P passes, so its error is a fraction of one pass's spread;
+    # The consensus is a trimmed mean over P passes, so its error is a fraction of one pass's spread;
     # the passes share the same photo, so it is larger than 1/sqrt(P). Calibrated with
     # benchmarks/accuracy.py so that >= 90% of perturbed results fall inside the stated 95% ±.
     pass_spread_weight: float = 1.0
@@ -243,7 +248,7 @@ def _measure(
             spec.name,
             spec.label,
             None,
-            "deg" if spec.kind == "tilt" else "",
+            UNIT_DEG if spec.kind == "tilt" else "",
             "unavailable",
             None,
             tuple(landmark_key(lm) for lm in spec.points[0]),
@@ -261,7 +266,7 @@ def _measure(
         sd = math.sqrt(sd**2 + ctx.roll_sd_deg**2)
     unc = Z95 * sd
     pos, neg, zero = spec.words
-    side = zero if abs(value) < 0.05 else (pos if value > 0 else neg)
+    side = zero if abs(value) < LEVEL_CUTOFF else (pos if value > 0 else neg)
     return Measurement(
         spec.name, label, value, unit, side, unc, names, details=details
     )
@@ -277,15 +282,15 @@ Result = tuple[float, np.ndarray, float, str, dict[str, Quantity]]
 def _unit_per_px(shoulder_w: float, ctx: MeasureContext) -> tuple[float, str]:
     """How a pixel length is reported: cm when the scale is known, else % of shoulder width."""
     if ctx.cm_per_px is not None:
-        return ctx.cm_per_px, "cm"
-    return (100.0 / shoulder_w if shoulder_w > 0 else float("nan")), "% shoulder width"
+        return ctx.cm_per_px, UNIT_CM
+    return (100.0 / shoulder_w if shoulder_w > 0 else float("nan")), UNIT_PCT_SHOULDER
 
 
 def _length_unit(px: float, px_sd: float, shoulder_w: float, ctx: MeasureContext) -> Quantity:
     """A pixel length (with its 1-sigma px_sd) -> a Quantity in the reporting unit, with its ±."""
     factor, unit = _unit_per_px(shoulder_w, ctx)
     value = px * factor
-    scale_sd = value * ctx.scale_rel_sd if unit == "cm" else 0.0
+    scale_sd = value * ctx.scale_rel_sd if unit == UNIT_CM else 0.0
     return Quantity(value, unit, Z95 * math.hypot(px_sd * factor, scale_sd))
 
 
@@ -302,7 +307,7 @@ def _tilt(
     dy_per = lvp[:, r, 1] - lvp[:, left, 1]
     dy_sd = math.hypot(ctx.pass_spread_weight * geo.robust_sd(dy_per), math.sqrt(2) * sigma)
     details = {"height_difference": _length_unit(float(dy), dy_sd, shoulder_w, ctx)}
-    return value, per, floor, "deg", details
+    return value, per, floor, UNIT_DEG, details
 
 
 def _length(
@@ -319,10 +324,10 @@ def _length(
     per_px = np.array([px_of(p) for p in lvp])
     factor, unit = _unit_per_px(shoulder_w, ctx)
     value = px * factor
-    scale_sd = value * ctx.scale_rel_sd if unit == "cm" else 0.0
+    scale_sd = value * ctx.scale_rel_sd if unit == UNIT_CM else 0.0
     floor = math.hypot(sigma_px * factor, scale_sd)
     px_sd = math.hypot(ctx.pass_spread_weight * geo.robust_sd(per_px), sigma_px)
-    return value, per_px * factor, floor, unit, {"pixels": Quantity(px, "px", Z95 * px_sd)}
+    return value, per_px * factor, floor, unit, {"pixels": Quantity(px, UNIT_PX, Z95 * px_sd)}
 
 
 def _shift(

@@ -1,5 +1,11 @@
 """The only module that imports mediapipe: an RGB array -> candidate poses (+ segmentation mask).
 
+One job: load the pose model once and run it. Its place in the layers: the bottom, beside
+``posture.imaging``; it imports only ``posture.errors`` (and mediapipe, lazily), and everything
+that needs landmarks (sides, refine, metrics, analysis) imports it. Landmark indices are named here
+(:class:`Landmark`) and nowhere else. Coordinates are pixels of the array given to the model, x
+right, y DOWN; images are RGB uint8.
+
 The pose model is MediaPipe's BlazePose "full" landmarker, shipped inside the package as
 ``models/pose_landmarker_full.task`` (built by ``tools/build_pose_model.py``; Apache-2.0, see
 ``models/NOTICE``). Nothing is downloaded. Another ``.task`` bundle (e.g. the official "heavy" model)
@@ -28,6 +34,18 @@ from posture.errors import ModelError
 BUNDLED_MODEL = Path(__file__).parent / "models" / "pose_landmarker_full.task"
 BUNDLED_MODEL_SHA256 = "d1a35b183b3de78e4e0deb2db371201caf61c07ae3c56bd7cbf2862015752cae"
 MODEL_ENV = "POSTURE_MODEL"
+
+# People the model looks for in one image: the client plus up to two bystanders, enough to tell a
+# photo with one clear client from an ambiguous one (see ``AnalysisOptions.ambiguous_area_ratio``).
+MAX_POSES = 3
+# MediaPipe's own default confidences for its person detector and for the landmarker's "a person is
+# present" score (0..1).
+MIN_POSE_DETECTION_CONFIDENCE = 0.5
+MIN_POSE_PRESENCE_CONFIDENCE = 0.5
+# A landmark at or above this visibility is placed confidently enough to span a person's box ...
+BBOX_MIN_VISIBILITY = 0.3
+# ... and with fewer than this many such landmarks the box spans all of them.
+BBOX_MIN_POINTS = 4
 
 
 class Landmark(IntEnum):
@@ -93,10 +111,10 @@ class RawPose:
     points: np.ndarray = field(repr=False)
     mask: np.ndarray | None = field(repr=False, default=None)
 
-    def bbox(self, min_visibility: float = 0.3) -> tuple[float, float, float, float]:
+    def bbox(self, min_visibility: float = BBOX_MIN_VISIBILITY) -> tuple[float, float, float, float]:
         """x0, y0, x1, y1 of the confidently placed landmarks."""
         pts = self.points[self.points[:, 2] >= min_visibility]
-        if len(pts) < 4:
+        if len(pts) < BBOX_MIN_POINTS:
             pts = self.points
         return (
             float(pts[:, 0].min()),
@@ -143,7 +161,7 @@ class PoseModel:
     ``detect`` is serialised with a lock: a landmarker must not run two images at once.
     """
 
-    def __init__(self, model_path: str | Path | None = None, max_poses: int = 3) -> None:
+    def __init__(self, model_path: str | Path | None = None, max_poses: int = MAX_POSES) -> None:
         self.path = resolve_model_path(model_path)
         self._lock = threading.Lock()
         try:
@@ -154,8 +172,8 @@ class PoseModel:
                 base_options=BaseOptions(model_asset_buffer=self.path.read_bytes()),
                 running_mode=vision.RunningMode.IMAGE,
                 num_poses=max_poses,
-                min_pose_detection_confidence=0.5,
-                min_pose_presence_confidence=0.5,
+                min_pose_detection_confidence=MIN_POSE_DETECTION_CONFIDENCE,
+                min_pose_presence_confidence=MIN_POSE_PRESENCE_CONFIDENCE,
                 output_segmentation_masks=True,
             )
             with _quiet_stderr():

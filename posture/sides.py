@@ -5,6 +5,10 @@ trust that blindly: the caller declares the view, and in an anterior (front) vie
 must be on the image's left, in a posterior (back) view on the image's right. The torso (shoulders
 and hips) decides; when the model's labels disagree with the declared view, every left/right pair is
 swapped together (so limbs stay consistent) and the disagreement is reported.
+
+One job: model labels -> the client's anatomical sides. Its place in the layers: just above
+``posture.pose`` (whose landmark table it uses); called by ``posture.analysis``; never imports
+findings, report, store, cli or ui.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from posture.constants import LEVEL_CUTOFF
 from posture.pose import Landmark as L
 
 if TYPE_CHECKING:
@@ -123,7 +124,7 @@ def annotate(photo: Photo, analysis: Analysis, options: AnnotateOptions | None =
         _line(img, a, b, color, lw + 1)
         m = ms.get(name)
         if m is not None and m.available and m.value is not None:
-            label = "0.0°" if abs(m.value) < 0.05 else f"{m.value:+.1f}°"
+            label = "0.0°" if abs(m.value) < LEVEL_CUTOFF else f"{m.value:+.1f}°"
             end = hi + horiz * hi_end  # the reference line's end with the larger image x
             _text(img, label, end + np.array([0.01 * w, 0.0]), color, o.text_fraction * h * 0.8,
                   center=True)
