@@ -19,8 +19,9 @@ from posture.formatting import format_value
 from posture.imaging import load_photo
 from posture.pose import PoseModel
 from posture.report.annotate import AnnotateOptions, annotate
+from posture.report.layout import safe_text
 from posture.report.model import build_report, md_escape
-from posture.report.pdf import render_pdf, safe_text
+from posture.report.pdf import render_pdf
 from tests.conftest import BACK, FRONT
 
 OPTS = AnalysisOptions(auto_level=False)

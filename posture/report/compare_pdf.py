@@ -4,29 +4,27 @@
 One A4 page (more when the text runs over): the two aligned photos side by side (from
 :func:`posture.compare.align_pair`, so same body scale and feet on one line), the table of
 before / after / change with the real-change verdict, the plain-words summaries and warnings.
-Same font and text rules as :mod:`posture.report.pdf` (bundled DejaVu Sans, user text printed
-literally, unsupported characters become "?").
+Same page furniture as :mod:`posture.report.pdf` (:mod:`posture.report.layout`: bundled DejaVu
+Sans, user text printed literally, unsupported characters become "?").
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
-from posture.report.pdf import (
+from posture.formatting import format_number
+from posture.report.layout import (
     FAMILY,
-    FONT_BOLD,
-    FONT_REGULAR,
     GREY,
     MARGIN,
     SIGN_NOTE,
-    _Doc,
-    _heading,
-    _print_jpeg,
+    heading,
+    new_document,
+    print_jpeg,
     safe_text,
     small_note,
 )
@@ -48,16 +46,6 @@ DISCLAIMER = (
 )
 
 
-def _num(x: float | None, unit: str, signed: bool = True) -> str:
-    if x is None or not math.isfinite(x):
-        return "-"
-    u = "°" if unit == "deg" else ("" if not unit else " " + ("%" if unit.startswith("%") else unit))
-    text = f"{x:+.1f}" if signed else f"{x:.1f}"
-    if text in ("+0.0", "-0.0"):
-        text = "0.0"
-    return text + u
-
-
 def render_compare_pdf(
     comparison: Any,
     before_rgb: np.ndarray,
@@ -71,16 +59,7 @@ def render_compare_pdf(
     """PDF bytes. ``comparison`` is a :class:`posture.compare.Comparison`; ``before_rgb`` /
     ``after_rgb`` the aligned photos (RGB uint8, e.g. from :func:`posture.compare.align_pair`);
     the labels say when each was taken."""
-    pdf = _Doc(orientation="P", unit="mm", format="A4")
-    pdf.footer_text = safe_text("For the therapist and the client; not a diagnosis.")
-    pdf.set_margins(MARGIN, MARGIN, MARGIN)
-    pdf.set_auto_page_break(True, margin=18)
-    pdf.add_font(FAMILY, "", str(FONT_REGULAR))
-    pdf.add_font(FAMILY, "B", str(FONT_BOLD))
-    pdf.set_title(safe_text(title))
-    pdf.set_creator("posture")
-    pdf.alias_nb_pages()
-    pdf.add_page()
+    pdf = new_document(title, "For the therapist and the client; not a diagnosis.")
     full_w = pdf.w - 2 * MARGIN
 
     pdf.set_font(FAMILY, "B", 17)
@@ -103,7 +82,7 @@ def render_compare_pdf(
     x0 = MARGIN + (full_w - 2 * PHOTO_W - PHOTO_GAP) / 2
     for i, (img, label) in enumerate(((before_rgb, before_label), (after_rgb, after_label))):
         x = x0 + i * (PHOTO_W + PHOTO_GAP)
-        pdf.image(_print_jpeg(np.ascontiguousarray(img), PHOTO_W), x=x, y=top, w=PHOTO_W, h=ph)
+        pdf.image(print_jpeg(np.ascontiguousarray(img), PHOTO_W), x=x, y=top, w=PHOTO_W, h=ph)
         pdf.set_xy(x, top + ph + 1)
         pdf.set_font(FAMILY, "", 8.5)
         pdf.cell(PHOTO_W, 4.5, safe_text(label), align="C")
@@ -114,7 +93,7 @@ def render_compare_pdf(
     )
     pdf.ln(2)
 
-    _heading(pdf, "What changed")
+    heading(pdf, "What changed")
     pdf.set_font(FAMILY, "", 8.5)
     with pdf.table(
         col_widths=(46, 26, 26, 26, 22, 34), text_align="LEFT", line_height=4.2, padding=1.2,
@@ -129,10 +108,10 @@ def render_compare_pdf(
             style = FontFace(fill_color=REAL_FILL, emphasis="BOLD") if ch.real_change else None
             row = table.row(style=style)
             row.cell(safe_text(ch.label))
-            row.cell(safe_text(_num(ch.before, ch.unit)))
-            row.cell(safe_text(_num(ch.after, ch.unit)))
-            row.cell(safe_text(_num(ch.delta, ch.unit)))
-            row.cell(safe_text(_num(ch.uncertainty, ch.unit, signed=False)))
+            row.cell(safe_text(format_number(ch.before, ch.unit)))
+            row.cell(safe_text(format_number(ch.after, ch.unit)))
+            row.cell(safe_text(format_number(ch.delta, ch.unit)))
+            row.cell(safe_text(format_number(ch.uncertainty, ch.unit, signed=False)))
             row.cell(safe_text(verdict))
     pdf.ln(1)
     small_note(pdf,
@@ -140,7 +119,7 @@ def render_compare_pdf(
     )
     pdf.ln(3)
 
-    _heading(pdf, "In words")
+    heading(pdf, "In words")
     pdf.set_font(FAMILY, "", 9)
     for ch in comparison.changes.values():
         pdf.set_font(FAMILY, "B" if ch.real_change else "", 9)
@@ -148,12 +127,12 @@ def render_compare_pdf(
                        new_y=YPos.NEXT)
     if comparison.warnings:
         pdf.ln(2)
-        _heading(pdf, "Warnings")
+        heading(pdf, "Warnings")
         pdf.set_font(FAMILY, "", 8.5)
         for w in comparison.warnings:
             pdf.multi_cell(0, 4.3, safe_text(f"•  {w}"), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(2)
-    _heading(pdf, "About this comparison")
+    heading(pdf, "About this comparison")
     pdf.set_font(FAMILY, "", 8.5)
     pdf.multi_cell(0, 4.3, safe_text(DISCLAIMER), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     return bytes(pdf.output())

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from posture.constants import Z95
 from posture.findings import (
     DISCLAIMER,
     RED_FLAGS,
@@ -159,7 +160,7 @@ def _scale_text(scale: Any) -> str:
     if not scale:
         return "no client height given: lengths in % of shoulder width"
     return (f"centimetres from the client's height ({float(scale['stature_cm']):.0f} cm, "
-            f"±{1.96 * 100 * float(scale.get('relative_sd') or 0):.1f} %)")
+            f"±{Z95 * 100 * float(scale.get('relative_sd') or 0):.1f} %)")
 
 
 def _face_boxes(analysis: Analysis) -> tuple[tuple[int, int, int, int], ...]:

@@ -1,87 +1,44 @@
 """The report as a PDF (fpdf2): ``render_pdf(report, annotated_rgb) -> bytes``.
 
-The bundled DejaVu Sans font (``fonts/``, Bitstream Vera licence) prints °, ± and accented names.
-User text prints literally: no markdown or HTML is interpreted, characters the font lacks (emoji)
-become "?", and long unbroken strings wrap at the page edge.
+Page furniture (font, margins, headings, small print, footer, the printed photo, safe text) is shared
+with the comparison PDF: :mod:`posture.report.layout`.
 """
 
 from __future__ import annotations
-
-import functools
-import io
-import unicodedata
-from pathlib import Path
 
 import numpy as np
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
-from PIL import Image
 
 from posture.face import blur_faces as _blur
+from posture.report.layout import (
+    FAMILY,
+    GREY,
+    MARGIN,
+    RED,
+    SIGN_NOTE,
+    heading,
+    new_document,
+    print_jpeg,
+    safe_text,
+    small_note,
+)
 from posture.report.model import Report
 
-FONT_DIR = Path(__file__).resolve().parent / "fonts"
-FONT_REGULAR = FONT_DIR / "DejaVuSans.ttf"
-FONT_BOLD = FONT_DIR / "DejaVuSans-Bold.ttf"
-FAMILY = "DejaVu"
+__all__ = ["render_pdf", "safe_text"]
 
-# page geometry (mm, A4 portrait)
-MARGIN = 15.0
+# page geometry (mm, A4 portrait; the margin is layout.MARGIN)
 IMAGE_MAX_W = 78.0
 IMAGE_MAX_H = 112.0
 GAP = 6.0
 
-RED = (178, 34, 34)
-GREY = (90, 90, 90)
 SEVERITY_COLORS = {
     "within measurement noise": (90, 90, 90),
     "mild": (150, 110, 0),
     "moderate": (200, 90, 0),
     "marked": (178, 34, 34),
 }
-
-
-@functools.cache
-def _charset() -> frozenset[int]:
-    from fontTools.ttLib import TTFont
-
-    with TTFont(str(FONT_REGULAR), lazy=True) as f:
-        cmap = f.getBestCmap()
-    return frozenset(cmap)
-
-
-def safe_text(text: str) -> str:
-    """Text the bundled font can print: NFC-normalised, tabs -> spaces, other control and
-    unsupported characters (emoji, ...) -> '?'. (fpdf2's multi_cell breaks an unbroken run of
-    characters longer than the line by itself, so long strings wrap without changes.)"""
-    cs = _charset()
-    out = []
-    for ch in unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\t", "    ")):
-        if ch == "\n":
-            out.append(ch)
-        elif unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn"):
-            # controls, joiners/variation selectors, lone surrogates, private use, unassigned
-            if ch in "\u200d\ufe0f\ufe0e":
-                continue
-            out.append("?")
-        elif ord(ch) in cs:
-            out.append(ch)
-        else:
-            out.append("?")
-    return "".join(out)
-
-
-class _Doc(FPDF):  # type: ignore[misc]
-    footer_text = ""
-
-    def footer(self) -> None:
-        self.set_y(-12)
-        self.set_font(FAMILY, "", 7.5)
-        self.set_text_color(*GREY)
-        self.multi_cell(0, 3.5, self.footer_text + f"   Page {self.page_no()}/{{nb}}",
-                        align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.set_text_color(0, 0, 0)
 
 
 def render_pdf(report: Report, annotated_rgb: np.ndarray, blur_faces: bool = False) -> bytes:
@@ -93,16 +50,7 @@ def render_pdf(report: Report, annotated_rgb: np.ndarray, blur_faces: bool = Fal
         boxes = [tuple(round(v * s) for v in b) for b in report.face_boxes]
         img = _blur(img, [(b[0], b[1], b[2], b[3]) for b in boxes])
 
-    pdf = _Doc(orientation="P", unit="mm", format="A4")
-    pdf.footer_text = safe_text(report.disclaimer.split(".")[0] + ".")
-    pdf.set_margins(MARGIN, MARGIN, MARGIN)
-    pdf.set_auto_page_break(True, margin=18)
-    pdf.add_font(FAMILY, "", str(FONT_REGULAR))
-    pdf.add_font(FAMILY, "B", str(FONT_BOLD))
-    pdf.set_title(safe_text(report.title))
-    pdf.set_creator("posture")
-    pdf.alias_nb_pages()
-    pdf.add_page()
+    pdf = new_document(report.title, report.disclaimer.split(".")[0] + ".")
     full_w = pdf.w - 2 * MARGIN
 
     # header
@@ -128,11 +76,11 @@ def render_pdf(report: Report, annotated_rgb: np.ndarray, blur_faces: bool = Fal
     if ih > IMAGE_MAX_H:
         ih = IMAGE_MAX_H
         iw = ih * w_px / h_px
-    pdf.image(_print_jpeg(img, iw), x=MARGIN, y=top, w=iw, h=ih)
+    pdf.image(print_jpeg(img, iw), x=MARGIN, y=top, w=iw, h=ih)
     col_x = MARGIN + iw + GAP
     pdf.set_left_margin(col_x)
     pdf.set_xy(col_x, top)
-    _heading(pdf, "Summary")
+    heading(pdf, "Summary")
     for f in report.findings:
         pdf.set_font(FAMILY, "B", 10)
         pdf.multi_cell(0, 5, safe_text(f.title), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -152,7 +100,7 @@ def render_pdf(report: Report, annotated_rgb: np.ndarray, blur_faces: bool = Fal
     pdf.set_xy(MARGIN, max(pdf.get_y(), top + ih) + 5)
 
     # measurements
-    _heading(pdf, "Measurements")
+    heading(pdf, "Measurements")
     pdf.set_font(FAMILY, "", 8.5)
     with pdf.table(
         col_widths=(44, 54, 46, 36), text_align="LEFT", line_height=4.2, padding=1.2,
@@ -175,7 +123,7 @@ def render_pdf(report: Report, annotated_rgb: np.ndarray, blur_faces: bool = Fal
     pdf.ln(3)
 
     # findings in full
-    _heading(pdf, "Findings")
+    heading(pdf, "Findings")
     for f in report.findings:
         pdf.set_font(FAMILY, "B", 10.5)
         pdf.multi_cell(0, 5.5, safe_text(f"{f.title} ({f.severity})"), align="L", new_x=XPos.LMARGIN,
@@ -195,7 +143,7 @@ def render_pdf(report: Report, annotated_rgb: np.ndarray, blur_faces: bool = Fal
 
     # exercises
     if report.exercises:
-        _heading(pdf, "Exercises")
+        heading(pdf, "Exercises")
         for p in report.exercises:
             ex = p.exercise
             if pdf.will_page_break(22):
@@ -222,46 +170,22 @@ def render_pdf(report: Report, annotated_rgb: np.ndarray, blur_faces: bool = Fal
             pdf.ln(2)
 
     if report.notes:
-        _heading(pdf, "Therapist notes")
+        heading(pdf, "Therapist notes")
         pdf.set_font(FAMILY, "", 9.5)
         pdf.multi_cell(0, 4.8, safe_text(report.notes), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.ln(2)
 
     if report.warnings:
-        _heading(pdf, "Warnings about this photo")
+        heading(pdf, "Warnings about this photo")
         pdf.set_font(FAMILY, "", 8.5)
         for w in report.warnings:
             pdf.multi_cell(0, 4.3, safe_text(f"•  {w}"), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.ln(2)
 
-    _heading(pdf, "About this report")
+    heading(pdf, "About this report")
     pdf.set_font(FAMILY, "", 8.5)
     pdf.multi_cell(0, 4.3, safe_text(report.disclaimer), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     return bytes(pdf.output())
-
-
-SIGN_NOTE = (
-    "Tilts: positive = client's right side lower; shifts: positive = toward the client's right."
-)
-
-
-def small_note(pdf: FPDF, text: str) -> None:
-    """A line of small grey print under a photo or a table (keys, conventions)."""
-    pdf.set_font(FAMILY, "", 7.5)
-    pdf.set_text_color(*GREY)
-    pdf.multi_cell(0, 3.6, safe_text(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_text_color(0, 0, 0)
-
-
-def _heading(pdf: FPDF, text: str) -> None:
-    if pdf.will_page_break(14):
-        pdf.add_page()
-    pdf.set_font(FAMILY, "B", 12)
-    pdf.cell(0, 7, safe_text(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    y = pdf.get_y()
-    pdf.set_draw_color(200, 200, 200)
-    pdf.line(pdf.l_margin, y, pdf.w - pdf.r_margin, y)
-    pdf.ln(1.5)
 
 
 def _red_flags(pdf: FPDF, report: Report) -> None:
@@ -286,21 +210,3 @@ def _red_flags(pdf: FPDF, report: Report) -> None:
     pdf.set_right_margin(pdf.r_margin - 2)
     pdf.set_left_margin(x0)
     pdf.set_xy(x0, y1 + 3)
-
-
-# The photo is printed about 8 cm wide: 200 dpi is plenty, and a JPEG passes through fpdf2 as is
-# (a 2048 px PNG costs ~0.25 s to encode and again to compress).
-PRINT_DPI = 200
-PRINT_JPEG_QUALITY = 90
-
-
-def _print_jpeg(rgb: np.ndarray, width_mm: float) -> io.BytesIO:
-    """The photo resized to print resolution, as JPEG bytes without metadata."""
-    target_w = int(width_mm / 25.4 * PRINT_DPI)
-    im = Image.fromarray(rgb)
-    if im.width > target_w:
-        im = im.resize((target_w, max(1, round(im.height * target_w / im.width))), Image.Resampling.LANCZOS)
-    buf = io.BytesIO()
-    im.save(buf, format="JPEG", quality=PRINT_JPEG_QUALITY)
-    buf.seek(0)
-    return buf
