@@ -282,3 +282,27 @@ def test_cli_analyze_json_has_findings(capsys: pytest.CaptureFixture[str]) -> No
     assert main(["analyze", str(FRONT), "--json", "--fast", "--no-level"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert d["findings"] and {"key", "severity", "text", "sides"} <= set(d["findings"][0])
+
+
+def test_sections_carry_what_the_findings_display_needs(front) -> None:  # type: ignore[no-untyped-def]
+    from posture.findings import derive_findings
+    from tests.test_findings import mset
+
+    photo, analysis = front
+    found = derive_findings(mset(shoulder_tilt=4.0, hip_tilt=3.0))
+    assert found[0].key == "side_bend_opposite_hip" and found[0].checks
+    rep = build_report(photo, analysis, findings=found)
+    secs = dict(rep.sections())
+    body = secs["Findings"]
+    assert isinstance(body, str)
+    for f in found:
+        assert md_escape(f.title) in body and md_escape(f.text) in body
+        for c in f.checks:
+            assert md_escape(c) in body, c
+        for e in f.evidence:
+            assert md_escape(e.text) in body, e.text
+    rows = secs["Exercises"]
+    assert isinstance(rows, list) and len(rows) == len(rep.exercises) > 0
+    for row, p in zip(rows, rep.exercises, strict=True):
+        assert row["cues"] == "; ".join(p.exercise.cues)
+        assert row["for"] == "; ".join(p.reasons) and found[0].title in row["for"]

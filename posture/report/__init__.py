@@ -1,5 +1,6 @@
 """Report layer: the report model (:mod:`.model`), the annotated photo (:mod:`.annotate`) and the PDF
-(:mod:`.pdf`). ``posture report PHOTO -o report.pdf`` is in :mod:`.cli`."""
+(:mod:`.pdf`, :mod:`.compare_pdf`, their shared page furniture :mod:`.layout`). The ``posture report``
+command is in :mod:`posture.cli.report`."""
 
 from __future__ import annotations
 

@@ -90,23 +90,23 @@ class Report:
         }
 
     def sections(self) -> list[tuple[str, str | list[dict[str, str]]]]:
-        """(title, body) pairs for the app: body is markdown-safe text, or table rows (plain
-        strings, shown as data, not markdown)."""
+        """(title, body) pairs for the app: body is markdown-safe text (every piece escaped with
+        :func:`md_escape`, user and exercise-library text included), or table rows (plain strings,
+        shown as data, not markdown). "Findings" holds each finding's title, severity, text,
+        evidence and hands-on checks; "Exercises" one row per prescription (name, side, dose, how,
+        cues, contraindications, the findings it is for)."""
         out: list[tuple[str, str | list[dict[str, str]]]] = []
         head = [f"**Date:** {md_escape(self.date)}", f"**View:** {md_escape(self.view)}"]
         if self.client:
             head.insert(0, f"**Client:** {md_escape(self.client)}")
         out.append((self.title, "  \n".join(head)))
         out.append(("Measurements", [r.to_dict() for r in self.measurements]))
-        out.append(("Findings", "\n\n".join(
-            f"**{md_escape(f.title)}** ({md_escape(f.severity)})  \n{md_escape(f.text)}"
-            + "".join(f"\n- {md_escape(e.text)}" for e in f.evidence)
-            for f in self.findings
-        )))
+        out.append(("Findings", "\n\n".join(_finding_markdown(f) for f in self.findings)))
         if self.exercises:
             out.append(("Exercises", [
                 {"exercise": p.exercise.name, "side": p.side_words, "dose": p.exercise.dose,
-                 "how": p.exercise.how, "avoid if": "; ".join(p.exercise.contraindications)}
+                 "how": p.exercise.how, "cues": "; ".join(p.exercise.cues),
+                 "avoid if": "; ".join(p.exercise.contraindications), "for": "; ".join(p.reasons)}
                 for p in self.exercises
             ]))
         out.append((self.red_flags_title, "\n".join(f"- {md_escape(r)}" for r in self.red_flags)))
@@ -117,6 +117,15 @@ class Report:
         out.append(("How it was measured", md_escape(f"Level: {self.level}. Scale: {self.scale}.")))
         out.append(("Disclaimer", md_escape(self.disclaimer)))
         return out
+
+
+def _finding_markdown(f: Finding) -> str:
+    """One finding as escaped markdown: title (severity), text, the evidence, the hands-on checks."""
+    text = f"**{md_escape(f.title)}** ({md_escape(f.severity)})  \n{md_escape(f.text)}"
+    text += "".join(f"\n- {md_escape(e.text)}" for e in f.evidence)
+    if f.checks:
+        text += "\n\nCheck by hand:\n" + "".join(f"\n- {md_escape(c)}" for c in f.checks)
+    return text
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$=:])")
