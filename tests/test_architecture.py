@@ -109,8 +109,8 @@ def imports_of(mod: str, path: Path, mods: Mapping[str, Path]) -> list[Import]:
             for alias in node.names:
                 sub = f"{base}.{alias.name}"
                 add(sub if sub in mods else base, node.lineno, runtime)
-        for child in ast.iter_child_nodes(node):
-            visit(child, runtime)
+        for sub_node in ast.iter_child_nodes(node):
+            visit(sub_node, runtime)
 
     visit(tree, True)
     return found
