@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -62,3 +62,55 @@ def encode(rgb: np.ndarray, fmt: str = "JPEG", **kw: object) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(rgb).save(buf, format=fmt, **kw)
     return buf.getvalue()
+
+
+# --- on CI a skipped real component is a failure -------------------------------------------------
+# With CI=true (set by .ci/run when unset) or POSTURE_TEST_STRICT=1, a test that skips because
+# PostgreSQL or Chromium is missing FAILS with the skip's reason; POSTURE_TEST_PG_REQUIRED=1 does the
+# same for PostgreSQL alone. Other skips (a PostgreSQL-only check on its SQLite variant) stay skips.
+STRICT_ENV = ("CI", "POSTURE_TEST_STRICT")
+PG_REQUIRED_ENV = "POSTURE_TEST_PG_REQUIRED"
+TRUTHY = frozenset({"1", "true", "yes", "on"})
+
+
+def strict_components(environ: Mapping[str, str]) -> frozenset[str]:
+    """The components whose absence fails the run: {"postgresql", "chromium"} on CI."""
+    def on(name: str) -> bool:
+        return environ.get(name, "").strip().lower() in TRUTHY
+
+    strict = any(on(k) for k in STRICT_ENV)
+    return frozenset(({"postgresql", "chromium"} if strict else set())
+                     | ({"postgresql"} if on(PG_REQUIRED_ENV) else set()))
+
+
+def skipped_component(item: pytest.Item, reason: str) -> str | None:
+    """Which real component a skip of ``item`` stands for: a browser test (marker ``browser``) skips
+    for Chromium; the ``postgresql`` variant of a parametrised test skips for PostgreSQL."""
+    if item.get_closest_marker("browser") is not None or "chromium" in reason.lower():
+        return "chromium"
+    callspec = getattr(item, "callspec", None)
+    params = callspec.params.values() if callspec is not None else ()
+    if any(isinstance(v, str) and v == "postgresql" for v in params) or "POSTURE_TEST_PG_URL" in reason:
+        return "postgresql"
+    return None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[
+        None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.failed:  # a test that used an app server (tests/app_server.py): its log's tail
+        for value in getattr(item, "funcargs", {}).values():
+            tail = getattr(value, "log_tail", None)
+            if callable(tail):
+                report.sections.append((f"app server log {getattr(value, 'log', '')} (tail)", str(tail())))
+    if report.skipped and not hasattr(report, "wasxfail"):
+        longrepr = report.longrepr
+        reason = str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        component = skipped_component(item, reason)
+        if component is not None and component in strict_components(os.environ):
+            report.outcome = "failed"
+            report.longrepr = (f"{component} is required here (CI / POSTURE_TEST_STRICT / "
+                               f"{PG_REQUIRED_ENV}) but the test skipped: {reason}")
+    return report
