@@ -393,3 +393,45 @@ def test_two_saves_then_the_clients_page_leads_to_compare(app: AppTest, data_dir
     assert [t.value for t in app.title] == ["Compare assessments"]
     table = app.dataframe[0].value
     assert "Shoulder line tilt" in list(table["measurement"])
+
+
+# -- findings on screen ---------------------------------------------------------------------------
+
+HOSTILE = "**Bold** [click](http://example.invalid) <b>x</b> $y$ :material/error:"
+
+
+def _findings_script() -> None:
+    import dataclasses
+
+    from posture.findings import attach_findings
+    from tests.test_app import HOSTILE
+    from tests.test_compare import synthetic_analysis
+    from ui.components.findings import findings_ui
+
+    analysis = attach_findings(synthetic_analysis(right_shoulder_drop_px=60.0))
+    first = analysis.findings[0]
+    evidence = (dataclasses.replace(first.evidence[0], label=HOSTILE), *first.evidence[1:])
+    hostile = dataclasses.replace(first, title=HOSTILE, text=HOSTILE, evidence=evidence,
+                                  checks=(HOSTILE,))
+    findings_ui(dataclasses.replace(analysis, findings=(hostile, *analysis.findings[1:])), None)
+
+
+def test_findings_show_their_text_literally() -> None:
+    from posture.report.model import md_escape
+
+    at = AppTest.from_function(_findings_script, default_timeout=30).run()
+    assert not at.exception
+    assert [h.value for h in at.subheader] == ["Findings", "Exercises to consider"]
+    markdown, captions = [m.value for m in at.markdown], [c.value for c in at.caption]
+    literal = md_escape(HOSTILE)  # every markdown-active character backslash-escaped
+    assert literal.startswith(r"\*\*Bold\*\* \[click\]\(http\:")
+    # title (after its severity icon), text, evidence, the hands-on check, and the exercises' "For:"
+    assert f":material/error: **{literal}** · marked" in markdown
+    assert literal in markdown
+    assert f"To check by hand:\n- {literal}" in markdown
+    assert any(c.startswith(f"Based on: {literal}") for c in captions), captions
+    assert any(c.startswith("For: ") and literal in c for c in captions), captions
+    assert not any("**Bold**" in v or "<b>" in v or " :material/error:" in v
+                   for v in markdown + captions)
+    # the exercises matched to the pattern are still offered, and the red flags
+    assert len(at.expander) >= 2 and "Red flags" in at.expander[-1].label

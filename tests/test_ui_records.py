@@ -169,3 +169,83 @@ def test_client_names_with_markup_show_literally(db: str) -> None:
     # every markdown-active character arrives escaped, so Streamlit prints the name as typed
     assert any(r"\*\*Bold\*\* \[click\]\(http" in v for v in shown), shown
     assert not any("**Bold**" in v for v in shown)
+
+
+# -- the rules of saving (ui/saving.py), without a page -------------------------------------------
+
+SAVE_DAY = dt.date(2025, 4, 1)
+
+
+def test_saving_needs_consent_and_a_name(db: str) -> None:
+    from posture.store import StoreError
+    from ui import saving
+
+    photo, analysis = _photo(), synthetic_analysis()
+    with open_store(db) as store:
+        with pytest.raises(StoreError, match="consent") as refused:
+            saving.save_assessment(store, photo, analysis, client_id=None, new_name="MN-1",
+                                   consent=False, notes="", taken_at=SAVE_DAY)
+        assert saving.NOTHING_SAVED in str(refused.value)
+        with pytest.raises(StoreError, match="name or a code"):
+            saving.save_assessment(store, photo, analysis, client_id=None, new_name="  ",
+                                   consent=True, notes="", taken_at=SAVE_DAY)
+        assert store.find_clients() == []
+        # an existing client without recorded consent: refused until it is given now
+        cid = store.create_client("OP-2", consent_given=False)
+        with pytest.raises(StoreError, match="consent"):
+            saving.save_assessment(store, photo, analysis, client_id=cid, new_name="",
+                                   consent=False, notes="", taken_at=SAVE_DAY)
+        assert not store.get_client(cid).consent_given and store.list_assessments(cid) == []
+        got, aid = saving.save_assessment(store, photo, analysis, client_id=cid, new_name="",
+                                          consent=True, notes="intake", taken_at=SAVE_DAY)
+        assert got == cid and store.get_client(cid).consent_given
+        (rec,) = store.list_assessments(cid)
+        assert rec.id == aid and rec.notes == "intake" and rec.taken_at == SAVE_DAY
+        # a new client with consent: created, consent recorded, assessment saved
+        new, _ = saving.save_assessment(store, photo, analysis, client_id=None, new_name="QR-3",
+                                        consent=True, notes="", taken_at=SAVE_DAY)
+        assert store.get_client(new).name == "QR-3" and store.get_client(new).consent_given
+        assert len(store.list_assessments(new)) == 1
+
+
+def test_a_failed_save_undoes_the_new_client_and_the_new_consent(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from posture.store import Store
+    from ui import saving
+
+    def broken(self: Store, *a: Any, **k: Any) -> int:
+        raise OSError("disk full")
+
+    photo, analysis = _photo(), synthetic_analysis()
+    with open_store(db) as store:
+        unsure = store.create_client("ST-4", consent_given=False)
+        agreed = store.create_client("UV-5", consent_given=True)
+        monkeypatch.setattr(Store, "save_assessment", broken)
+        with pytest.raises(OSError):
+            saving.save_assessment(store, photo, analysis, client_id=None, new_name="WX-6",
+                                   consent=True, notes="", taken_at=SAVE_DAY)
+        assert sorted(c.name for c in store.find_clients()) == ["ST-4", "UV-5"]  # WX-6 taken back
+        with pytest.raises(OSError):
+            saving.save_assessment(store, photo, analysis, client_id=unsure, new_name="",
+                                   consent=True, notes="", taken_at=SAVE_DAY)
+        assert not store.get_client(unsure).consent_given  # the consent given for it, withdrawn
+        with pytest.raises(OSError):
+            saving.save_assessment(store, photo, analysis, client_id=agreed, new_name="",
+                                   consent=False, notes="", taken_at=SAVE_DAY)
+        assert store.get_client(agreed).consent_given  # consent recorded earlier stays
+        assert all(store.list_assessments(c.id) == [] for c in store.find_clients())
+
+
+def test_the_fingerprint_follows_what_would_be_saved() -> None:
+    from posture.analysis import correct_landmarks
+    from ui.saving import fingerprint
+
+    base = synthetic_analysis()
+    assert fingerprint(base) == fingerprint(synthetic_analysis())  # the same analysis again
+    x, y = base.point_xy("right_shoulder")
+    moved = correct_landmarks(base, {"right_shoulder": (x, y + 40.0)})
+    again = correct_landmarks(base, {"right_shoulder": (x, y + 40.0)})
+    other = correct_landmarks(base, {"right_shoulder": (x, y + 41.0)})
+    assert fingerprint(moved) == fingerprint(again)
+    assert len({fingerprint(base), fingerprint(moved), fingerprint(other)}) == 3
