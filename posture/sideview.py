@@ -42,6 +42,7 @@ import numpy as np
 from posture import geometry as geo
 from posture.constants import LEVEL_CUTOFF, UNIT_CM, UNIT_DEG, UNIT_PCT_EAR_ANKLE, UNIT_PX, Z95
 from posture.metrics import Measurement, Quantity
+from posture.pose import MIRROR_PERMUTATION
 from posture.pose import Landmark as L
 
 #: Published average plumb-line offsets ahead of the ankle (cm) in relaxed standing, for reference
@@ -125,6 +126,43 @@ class SideContext:
     # facing votes (nose vs ear, toes vs heel) must agree at least this much (weighted mean of
     # signs, 0..1) before a detected facing is reported, or it contradicts the declared view
     facing_min_score: float = 0.5
+
+
+# ---------------------------------------------------------------------------------------------
+# Sides
+
+
+#: the body parts whose visibility tells the near side (toward the camera) from the far side
+SIDE_PARTS: Final = ("EAR", "SHOULDER", "ELBOW", "WRIST", "HIP", "KNEE", "ANKLE", "HEEL", "FOOT_INDEX")
+
+
+@dataclass(frozen=True)
+class SideViewSides:
+    """The model's landmarks with the client's sides assigned for a side view."""
+
+    points: np.ndarray  # anatomical (33, 4)
+    swapped: bool  # True when the model's left/right labels were exchanged
+    near_visibility: float  # mean visibility of the near side's points, after assignment
+    far_visibility: float
+
+
+def assign_side_view_sides(model_points: np.ndarray, view: SideView | str) -> SideViewSides:
+    """Give the declared near side (left view -> the client's LEFT) to the label set the model sees
+    better. In a profile the torso's left-right order carries no information (the shoulders
+    overlap), so the front-view rule of ``posture.sides`` cannot be used; the side toward the
+    camera is the one the model places with the higher visibility. All pairs are swapped together,
+    so limbs stay consistent. Which way the client faces is checked separately
+    (:func:`detect_facing`)."""
+    v = SideView.parse(view)
+
+    def mean_vis(p: np.ndarray, side: str) -> float:
+        return float(np.mean([p[side_landmark(side, part), 2] for part in SIDE_PARTS]))
+
+    pts = np.asarray(model_points, dtype=np.float64)
+    near, far = mean_vis(pts, v.near), mean_vis(pts, v.far)
+    if far > near:
+        return SideViewSides(pts[MIRROR_PERMUTATION].copy(), True, far, near)
+    return SideViewSides(pts.copy(), False, near, far)
 
 
 # ---------------------------------------------------------------------------------------------

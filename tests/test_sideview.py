@@ -21,6 +21,7 @@ from posture.sideview import (
     WOODHULL_1985_CM,
     SideContext,
     SideView,
+    assign_side_view_sides,
     detect_facing,
     measure_side,
 )
@@ -323,3 +324,17 @@ def test_side_view_parse() -> None:
 
     with pytest.raises(InvalidOptionError):
         SideView.parse("anterior")
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_the_better_seen_label_set_becomes_the_near_side(view: str) -> None:
+    pts = build(view, body(), near_vis=0.95, far_vis=0.4)
+    kept = assign_side_view_sides(pts, view)
+    assert not kept.swapped and np.array_equal(kept.points, pts)
+    # the model put its labels the other way round: the well-seen points carry the far side's names
+    relabelled = pts[MIRROR_PERMUTATION]
+    fixed = assign_side_view_sides(relabelled, view)
+    assert fixed.swapped and np.array_equal(fixed.points, pts)
+    assert fixed.near_visibility > fixed.far_visibility
+    r = measure(view, fixed.points)
+    assert all(s == view for s in r.sides_used.values())
