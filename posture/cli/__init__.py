@@ -12,7 +12,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from posture.cli import analyze, compare, db, report
+from posture.cli import analyze, compare, db, report, users
 from posture.cli.options import EXIT_USER_ERROR
 from posture.errors import PostureError
 
@@ -22,7 +22,7 @@ __all__ = ["EXIT_USER_ERROR", "build_parser", "main"]
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="posture", description="Posture measurements from a standing photo.")
     sub = ap.add_subparsers(dest="command", required=True)
-    for command in (analyze, report, compare, db):
+    for command in (analyze, report, compare, db, users):
         command.register(sub)
     return ap
 
