@@ -41,7 +41,7 @@ import numpy as np
 
 from posture import geometry as geo
 from posture.constants import LEVEL_CUTOFF, UNIT_CM, UNIT_DEG, UNIT_PCT_EAR_ANKLE, UNIT_PX, Z95
-from posture.metrics import Measurement, Quantity
+from posture.metrics import MeasureContext, Measurement, Quantity
 from posture.pose import MIRROR_PERMUTATION
 from posture.pose import Landmark as L
 
@@ -126,6 +126,27 @@ class SideContext:
     # facing votes (nose vs ear, toes vs heel) must agree at least this much (weighted mean of
     # signs, 0..1) before a detected facing is reported, or it contradicts the declared view
     facing_min_score: float = 0.5
+
+    @classmethod
+    def from_measure_context(cls, view: SideView | str, ctx: MeasureContext) -> SideContext:
+        """The side-view context with the same roll, scale, noise floor and hand-placed points as
+        a front-view :class:`~posture.metrics.MeasureContext` (whose ``toward_left`` a side view
+        does not use)."""
+        return cls(
+            view=SideView.parse(view),
+            width=ctx.width,
+            height=ctx.height,
+            roll_deg=ctx.roll_deg,
+            roll_sd_deg=ctx.roll_sd_deg,
+            cm_per_px=ctx.cm_per_px,
+            scale_rel_sd=ctx.scale_rel_sd,
+            sigma_px=ctx.sigma_px,
+            min_visibility=ctx.min_visibility,
+            manual=ctx.manual,
+            edge_fraction=ctx.edge_fraction,
+            click_display_px=ctx.click_display_px,
+            pass_spread_weight=ctx.pass_spread_weight,
+        )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -338,3 +338,14 @@ def test_the_better_seen_label_set_becomes_the_near_side(view: str) -> None:
     assert fixed.near_visibility > fixed.far_visibility
     r = measure(view, fixed.points)
     assert all(s == view for s in r.sides_used.values())
+
+
+def test_a_front_view_context_carries_over() -> None:
+    from posture.metrics import MeasureContext
+
+    front = MeasureContext(toward_left=1, width=W, height=H, roll_deg=3.0, roll_sd_deg=0.4,
+                           cm_per_px=0.2, sigma_px=1.5, manual=frozenset({"left_ear"}))
+    side = SideContext.from_measure_context("left", front)
+    assert side.view is SideView.LEFT
+    assert (side.roll_deg, side.roll_sd_deg, side.cm_per_px, side.sigma_px) == (3.0, 0.4, 0.2, 1.5)
+    assert side.manual == frozenset({"left_ear"})
