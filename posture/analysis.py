@@ -31,12 +31,12 @@ from posture.errors import InvalidOptionError, MultiplePeopleError, NoPersonErro
 from posture.face import find_faces, head_box
 from posture.geometry import box_area, box_iou
 from posture.imaging import Photo
-from posture.level import estimate_roll
+from posture.level import NO_REFERENCE_REASON, estimate_roll
 from posture.metrics import MeasureContext, Measurement, landmark_key, measure_all
 from posture.pose import Landmark as L
 from posture.pose import PoseModel, RawPose, shared_model
 from posture.refine import DEFAULT_AUGMENTATIONS, Augmentation, pair_mirrored, refine_passes, trimmed_mean
-from posture.scale import scale_from_stature
+from posture.scale import ScaleOptions, scale_from_stature
 from posture.sides import FACE_LANDMARKS, View, assign_sides, label_agreement
 
 SCHEMA = "posture.analysis/1"
@@ -58,6 +58,8 @@ MIN_FRAMING_LANDMARKS = 4
 HEAD_TOP_EYE_MOUTH_RATIO = 2.3
 # ... with the eye-to-mouth distance at least this many working-copy pixels.
 MIN_EYE_MOUTH_PX = 1.0
+# Fewer refinement passes than this give no consensus: the landmarks then come from the first pass.
+MIN_REFINED_PASSES = 2
 
 
 @dataclass(frozen=True)
@@ -267,7 +269,7 @@ def analyze(
                 bbox = tuple(float(v) for v in np.median(boxes, axis=0))  # type: ignore[assignment]
         refined = refine_passes(net, rgb, bbox, opts.augmentations, opts.canonical_height, roll)
         model_passes += len(opts.augmentations)
-        if len(refined) >= 2:
+        if len(refined) >= MIN_REFINED_PASSES:
             passes_work = [p for p, _m in refined]
             mirrored = [m for _p, m in refined]
         else:
@@ -504,7 +506,7 @@ def _level(
         "roll_deg": 0.0,
         "roll_sd_deg": 0.0,
         "reference": "photo edges",
-        "description": "no level reference found: measured against the photo's edges",
+        "description": NO_REFERENCE_REASON,
     }
 
 
@@ -531,7 +533,11 @@ def _scale(
             mask, heel_y, fallback, float(opts.stature_cm), photo.rgb.shape[0]
         )
     except ValueError as exc:
-        raise InvalidOptionError(str(exc), "Give the client's height in cm (50-250).") from None
+        limits = ScaleOptions()
+        raise InvalidOptionError(
+            str(exc),
+            f"Give the client's height in cm ({limits.min_stature_cm:g}-{limits.max_stature_cm:g}).",
+        ) from None
     cm_per_px = est.cm_per_px * s  # working px -> full-size px
     return {
         "cm_per_px": cm_per_px,
