@@ -127,6 +127,10 @@ class SideContext:
     # signs, 0..1) before a detected facing is reported, or it contradicts the declared view
     facing_min_score: float = 0.5
 
+    def __post_init__(self) -> None:
+        # accept "left"/"right" as well as the enum
+        object.__setattr__(self, "view", SideView.parse(self.view))
+
     @classmethod
     def from_measure_context(cls, view: SideView | str, ctx: MeasureContext) -> SideContext:
         """The side-view context with the same roll, scale, noise floor and hand-placed points as

@@ -349,3 +349,4 @@ def test_a_front_view_context_carries_over() -> None:
     assert side.view is SideView.LEFT
     assert (side.roll_deg, side.roll_sd_deg, side.cm_per_px, side.sigma_px) == (3.0, 0.4, 0.2, 1.5)
     assert side.manual == frozenset({"left_ear"})
+    assert SideContext("right", W, H).view is SideView.RIGHT  # type: ignore[arg-type]
