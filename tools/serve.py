@@ -232,8 +232,8 @@ def main() -> int:
     try:
         procs.append(subprocess.Popen([sys.executable, __file__, "guard", str(guard_port)]))
         procs.append(subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-             "--server.address", "127.0.0.1", "--server.port", str(app_port),
+            [sys.executable, str(ROOT / "tools" / "run_app.py"), "--server.address", "127.0.0.1",
+             "--server.port", str(app_port),
              "--server.headless", "true", "--browser.gatherUsageStats", "false"],
             cwd=ROOT, env=dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false"),
         ))
