@@ -576,3 +576,21 @@ def test_cli_on_postgresql(db_url: str, tmp_path: Path, capsys: pytest.CaptureFi
     assert "pg_dump" in err and "postgresql" in err and err.count("\n") == 1
     assert not password or str(password) not in err
     assert not bk.exists()  # nothing half-written
+
+
+def test_analysis_from_dict_round_trips_a_real_analysis(model: Any) -> None:
+    from posture.analysis import Analysis, AnalysisOptions, analyze
+    from posture.errors import PostureError
+    from tests.conftest import FRONT
+
+    photo = load_photo(FRONT)
+    a = analyze(photo, view="anterior", options=AnalysisOptions(stature_cm=170.0, refine=False), model=model)
+    d = a.to_dict()
+    back = Analysis.from_dict(json.loads(json.dumps(d)))  # as it comes out of the database
+    assert back.to_dict() == d
+    assert back.scale == a.scale and back.view == a.view
+    assert back.context.cm_per_px == pytest.approx(a.context.cm_per_px, rel=1e-9)
+    with pytest.raises(PostureError, match="schema"):
+        Analysis.from_dict({**d, "schema": "posture.analysis/0"})
+    with pytest.raises(StoreError, match="schema"):
+        analysis_from_dict({**d, "schema": "posture.analysis/0"})
