@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from posture.constants import Z95
+from posture.constants import UNIT_PCT_SHOULDER, Z95
 from posture.findings import (
     DISCLAIMER,
     RED_FLAGS,
@@ -157,7 +157,7 @@ def measurement_rows(analysis: Analysis, options: FindingOptions | None = None) 
         detail = ""
         hd = m.details.get("height_difference")
         if hd is not None and hd.value == hd.value:  # not NaN
-            unit = "% of shoulder width" if hd.unit == "% shoulder width" else hd.unit
+            unit = "% of shoulder width" if hd.unit == UNIT_PCT_SHOULDER else hd.unit
             unc = hd.uncertainty or 0.0
             detail = f"height difference {abs(hd.value):.1f} ± {unc:.1f} {unit}"
         rows.append(MeasurementRow(m.name, m.label, format_value(m.value, m.unit, m.uncertainty or 0.0),
