@@ -216,13 +216,18 @@ class FacingCheck:
         }
 
 
-_FACING_CUES: tuple[tuple[L, L], ...] = (
-    # (front point, back point): the front point lies toward where the client faces
-    (L.NOSE, L.LEFT_EAR),
-    (L.NOSE, L.RIGHT_EAR),
-    (L.LEFT_FOOT_INDEX, L.LEFT_HEEL),
-    (L.RIGHT_FOOT_INDEX, L.RIGHT_HEEL),
+_FACING_CUES: tuple[tuple[tuple[L, ...], tuple[L, ...]], ...] = (
+    # (front points, back points): the front lies toward where the client faces. The nose is read
+    # against the midpoint of both ears: in a three-quarter view or with the head turned to the
+    # camera the nose sits almost over the far ear, so a vote per ear would be noise.
+    ((L.NOSE,), (L.LEFT_EAR, L.RIGHT_EAR)),
+    ((L.LEFT_FOOT_INDEX,), (L.LEFT_HEEL,)),
+    ((L.RIGHT_FOOT_INDEX,), (L.RIGHT_HEEL,)),
 )
+
+#: a facing cue whose front-back offset is below this fraction of the torso length (shoulder to
+#: hip midpoints) does not vote: it points nowhere
+FACING_DEADBAND_TORSO: Final = 0.02
 
 
 def detect_facing(
@@ -231,18 +236,22 @@ def detect_facing(
     *,
     min_visibility: float = 0.5,
     min_score: float = 0.5,
+    deadband_torso: float = FACING_DEADBAND_TORSO,
 ) -> FacingCheck:
     """Which way the client faces (nose ahead of the ears, toes ahead of the heels) and whether
     that contradicts the declared side view. Uses both sides' points, so it does not depend on
     which side the model's labels put where."""
     view = SideView.parse(declared)
+    sh = (points[L.LEFT_SHOULDER, :2] + points[L.RIGHT_SHOULDER, :2]) / 2.0
+    hp = (points[L.LEFT_HIP, :2] + points[L.RIGHT_HIP, :2]) / 2.0
+    deadband = deadband_torso * float(np.hypot(*(sh - hp)))
     votes = 0.0
     weights = 0.0
     cues = 0
     for front, back in _FACING_CUES:
-        w = float(min(points[front, 2], points[back, 2]))
-        dx = float(points[front, 0] - points[back, 0])
-        if w < min_visibility or dx == 0.0:
+        w = float(min(min(points[lm, 2] for lm in front), np.mean([points[lm, 2] for lm in back])))
+        dx = float(np.mean([points[lm, 0] for lm in front]) - np.mean([points[lm, 0] for lm in back]))
+        if w < min_visibility or abs(dx) <= deadband:
             continue
         votes += math.copysign(w, dx)
         weights += w

@@ -350,3 +350,16 @@ def test_a_front_view_context_carries_over() -> None:
     assert (side.roll_deg, side.roll_sd_deg, side.cm_per_px, side.sigma_px) == (3.0, 0.4, 0.2, 1.5)
     assert side.manual == frozenset({"left_ear"})
     assert SideContext("right", W, H).view is SideView.RIGHT  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_facing_with_the_head_turned_to_the_camera(view: str) -> None:
+    """Fashion-photo case: the head turned toward the camera puts the nose almost over the far ear
+    (here 2 px behind it); the nose still lies ahead of the ears' midpoint."""
+    pts = build(view, body(), far_shift=30.0)  # far ear at forward 50
+    fx = -1 if view == "left" else 1
+    pts[L.NOSE, 0] = CENTER_X + 48.0 * fx
+    for lm in (L.LEFT_FOOT_INDEX, L.RIGHT_FOOT_INDEX):
+        pts[lm, 2] = 0.1  # toes hidden (long skirt, shoes)
+    f = detect_facing(pts, view)
+    assert f.detected is SideView(view) and f.cues == 1 and not f.contradicts
