@@ -301,7 +301,7 @@ class SideSpec:
 SIDE_SPECS: tuple[SideSpec, ...] = (
     SideSpec(
         "head_forward",
-        "Head forward (ear ahead of the shoulder; not the craniovertebral angle)",
+        "Head forward (ear ahead of shoulder, not CVA)",
         "offset",
         ("EAR", "SHOULDER"),
         ("head ahead of the shoulder", "head behind the shoulder", "head over the shoulder"),
@@ -315,14 +315,14 @@ SIDE_SPECS: tuple[SideSpec, ...] = (
     ),
     SideSpec(
         "hip_forward",
-        "Hip forward (hip ahead of the ankle, plumb line)",
+        "Hip forward (hip ahead of the ankle)",
         "offset",
         ("HIP", "ANKLE"),
         ("hip ahead of the ankle", "hip behind the ankle", "hip over the ankle"),
     ),
     SideSpec(
         "knee_extension",
-        "Knee extension (hip-knee-ankle angle from straight)",
+        "Knee extension (hip-knee-ankle from straight)",
         "joint",
         ("HIP", "KNEE", "ANKLE"),
         (
@@ -333,7 +333,7 @@ SIDE_SPECS: tuple[SideSpec, ...] = (
     ),
     SideSpec(
         "plumb_line",
-        "Plumb line (offsets ahead of the vertical through the ankle)",
+        "Plumb line (ear ahead of the ankle)",
         "plumb",
         ("EAR", "SHOULDER", "HIP", "KNEE", "ANKLE"),
         ("ear ahead of the ankle", "ear behind the ankle", "ear over the ankle"),
