@@ -1,0 +1,221 @@
+"""Several therapists at once (issue 14): N browser sessions upload at the same moment to ONE app server.
+
+    .venv/bin/python benchmarks/load.py [--sessions 1 2 4 8] [--repeats 1] [--out FILE]
+
+One real ``streamlit run app.py`` (its own tmp data dir, log in that dir) and one Debian chromium
+(``/usr/bin/chromium``, never downloaded). Per N, N browser contexts (N separate Streamlit sessions)
+each open the page, wait at a common barrier, then upload a DIFFERENT sample photo at once. For
+every session it records the seconds from that common start to its first measurement card, then
+checks that the shoulder and hip cards show what ``posture.analysis.analyze`` gives for ITS photo
+(formatted as the page formats it): no session may show another's numbers, and no session may
+show an error box (the wait fails at once on one). One warm-up session runs first (the server's
+first analysis loads the model; it is not counted).
+
+Printed per N: the time to the FIRST result and to the LAST; then last(N)/one where ``one`` is the
+N=1 result (min over ``--repeats``; each N's figures are the minimum of the repeats' first/last,
+too). The machine is shared (2 cores): run it when nothing else is running. The last line is
+machine readable::
+
+    load_one_s=<x> load_last2_s=<..> load_last4_s=<..> load_last8_s=<..> ratio_last4_one=<r> \
+mismatches=<m> errors=<e> workers=<w> cores=<c>
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from posture.analysis import AnalysisOptions, analyze  # noqa: E402
+from posture.imaging import load_photo  # noqa: E402
+from posture.pose import PoseModel  # noqa: E402
+from tests.app_server import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    RESULT,
+    UPLOADER,
+    AppFailed,
+    AppServer,
+    app_server,
+    await_for,
+)
+from ui.components.cards import fmt_value  # noqa: E402
+
+SAMPLES = ROOT / "sample_images"
+# eight different single-person sample photos (every one analyses without an error in the
+# default anterior view); N sessions take the first N
+PHOTOS = (
+    "yogait_tada1.jpg", "yogait_tada3.jpg", "yogait_tada4.jpg", "yogait_t6.jpg",
+    "yogait_t4.jpg", "yogait_t5.jpg", "yogait_tada_photo.jpg", "coco_000000234748.jpg",
+)
+WARMUP_PHOTO = "coco_000000397133.jpg"
+# only a guard against a hang (a session fails at once on an error box or a dead server)
+HANG_GUARD_S = 600.0
+SHOULDER, HIP = "shoulder_tilt", "hip_tilt"
+
+
+@dataclass(frozen=True)
+class Expected:
+    name: str
+    shoulder_label: str
+    shoulder: str
+    hip_label: str
+    hip: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    name: str
+    seconds: float  # from the common start to this session's first card
+    matches: bool  # its cards show its own photo's values
+    error: str  # '' or the error box's text / the failure
+
+
+@dataclass(frozen=True)
+class Round:
+    sessions: int
+    first_s: float
+    last_s: float
+    outcomes: tuple[Outcome, ...]
+
+
+def expected_values() -> dict[str, Expected]:
+    out = {}
+    with PoseModel() as model:
+        for name in PHOTOS:
+            a = analyze(load_photo((SAMPLES / name).read_bytes()), "anterior", AnalysisOptions(),
+                        model=model)
+            s, h = a.measurements[SHOULDER], a.measurements[HIP]
+            out[name] = Expected(name, s.label, fmt_value(s), h.label, fmt_value(h))
+    pairs = {(e.shoulder, e.hip) for e in out.values()}
+    if len(pairs) != len(out):
+        raise SystemExit("two photos give the same cards: bleeding between sessions would be invisible")
+    return out
+
+
+async def _card(page: Any, label: str) -> str:
+    cards = page.locator(".pc-card", has=page.locator(".pc-label", has_text=label))
+    deadline = time.monotonic() + HANG_GUARD_S
+    while time.monotonic() < deadline:
+        if await cards.count() == 1:
+            return str(await cards.locator(".pc-value").inner_text())
+        await page.wait_for_timeout(100)
+    return "(no single card)"
+
+
+async def _session(browser: Any, server: AppServer, name: str, exp: Expected | None,
+                   ready: asyncio.Barrier, start: list[float]) -> Outcome:
+    context = await browser.new_context(viewport={"width": 1440, "height": 1000})
+    try:
+        page = await context.new_page()
+        await page.goto(server.url)
+        await await_for(page, UPLOADER, timeout_s=HANG_GUARD_S, server=server)
+        if await ready.wait() == 0:  # one session notes the common start
+            start.append(time.monotonic())
+        await page.locator(UPLOADER).set_input_files(str(SAMPLES / name))
+        try:
+            await await_for(page, RESULT, timeout_s=HANG_GUARD_S, server=server)
+        except (AppFailed, AssertionError) as exc:
+            return Outcome(name, time.monotonic() - start[0], False, str(exc))
+        seconds = time.monotonic() - start[0]
+        if exp is None:
+            return Outcome(name, seconds, True, "")
+        shoulder, hip = await _card(page, exp.shoulder_label), await _card(page, exp.hip_label)
+        return Outcome(name, seconds, (shoulder, hip) == (exp.shoulder, exp.hip), "")
+    finally:
+        await context.close()
+
+
+async def _round(browser: Any, server: AppServer, names: list[str],
+                 expected: dict[str, Expected | None]) -> Round:
+    ready: asyncio.Barrier = asyncio.Barrier(len(names))
+    start: list[float] = []
+    outcomes = await asyncio.gather(*(_session(browser, server, n, expected.get(n), ready, start)
+                                      for n in names))
+    secs = [o.seconds for o in outcomes]
+    return Round(len(names), min(secs), max(secs), tuple(outcomes))
+
+
+async def run(sessions: list[int], repeats: int, expected: dict[str, Expected | None]) -> list[Round]:
+    from playwright.async_api import async_playwright
+
+    rounds: list[Round] = []
+    with tempfile.TemporaryDirectory(prefix="posture-load-") as tmp, \
+            app_server(Path(tmp) / "data") as server:
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                warm = await _round(browser, server, [WARMUP_PHOTO], {WARMUP_PHOTO: None})
+                print(f"warm-up (model load + first analysis): {warm.last_s:.1f} s", flush=True)
+                for n in sessions:
+                    for r in range(repeats):
+                        rd = await _round(browser, server, list(PHOTOS[:n]), expected)
+                        bad = [o for o in rd.outcomes if o.error or not o.matches]
+                        print(f"  N={n} repeat {r + 1}: first {rd.first_s:.2f} s, last {rd.last_s:.2f} s"
+                              + (f"  PROBLEMS: {[(o.name, o.error or 'wrong numbers') for o in bad]}"
+                                 if bad else ""), flush=True)
+                        rounds.append(rd)
+            finally:
+                await browser.close()
+        if any(o.error for rd in rounds for o in rd.outcomes):
+            print("server log (tail):\n" + server.log_tail())
+    return rounds
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sessions", type=int, nargs="+", default=[1, 2, 4, 8])
+    ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--out", type=Path, help="also write the report to this file")
+    args = ap.parse_args(argv)
+    if not CHROMIUM.exists():
+        raise SystemExit(f"needs Debian chromium at {CHROMIUM}")
+    if max(args.sessions) > len(PHOTOS) or 1 not in args.sessions:
+        raise SystemExit(f"--sessions must include 1 and stay <= {len(PHOTOS)} (one photo each)")
+
+    workers = os.environ.get("POSTURE_POSE_WORKERS", "default")
+    cores = os.cpu_count() or 1
+    lines = [f"benchmarks/load.py: one app server, sessions {args.sessions}, repeats {args.repeats}, "
+             f"{cores} cores, POSTURE_POSE_WORKERS={workers}"]
+    print(lines[0], flush=True)
+    expected: dict[str, Expected | None] = dict(expected_values())
+    rounds = asyncio.run(run(sorted(set(args.sessions)), args.repeats, expected))
+
+    best: dict[int, tuple[float, float]] = {}
+    for n in sorted(set(args.sessions)):
+        mine = [rd for rd in rounds if rd.sessions == n]
+        best[n] = (min(rd.first_s for rd in mine), min(rd.last_s for rd in mine))
+    one = best[1][1]
+    mismatches = sum(not o.matches and not o.error for rd in rounds for o in rd.outcomes)
+    errors = sum(bool(o.error) for rd in rounds for o in rd.outcomes)
+    lines.append("")
+    lines.append(f"{'N':>3} {'first result':>14} {'last result':>13} {'last/one':>9}")
+    for n, (first, last) in best.items():
+        lines.append(f"{n:>3} {first:>12.2f} s {last:>11.2f} s {last / one:>9.2f}")
+    lines.append("")
+    lines.append(f"sessions showing another photo's numbers: {mismatches}; sessions with an error: {errors}")
+    ratio4 = best[4][1] / one if 4 in best else float("nan")
+    lines.append(f"last(4)/one = {ratio4:.2f} (goal <= 2.5 on 2 cores)")
+    fields = [f"load_one_s={one:.2f}"]
+    fields += [f"load_last{n}_s={last:.2f}" for n, (_f, last) in best.items() if n != 1]
+    fields += [f"ratio_last4_one={ratio4:.2f}", f"mismatches={mismatches}", f"errors={errors}",
+               f"workers={workers}", f"cores={cores}"]
+    lines.append(" ".join(fields))
+    report = "\n".join(lines)
+    print(report)
+    if args.out:
+        args.out.write_text(report + "\n")
+    return 1 if mismatches or errors else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
