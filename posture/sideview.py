@@ -64,6 +64,13 @@ NOT_CVA_NOTE: Final = (
 )
 
 
+#: the sign convention of every side-view value, in words (JSON, report)
+SIGN_CONVENTION: Final = (
+    "positive = toward the client's front (head ahead of the shoulder, trunk leaning forward, hip "
+    "ahead of the ankle); knee positive = hyper-extended (behind the hip-ankle line)"
+)
+
+
 class SideView(StrEnum):
     """Which side of the client faces the camera."""
 
@@ -351,14 +358,20 @@ class SideViewResult:
     sides_used: Mapping[str, str]  # measurement name -> 'left'/'right' (client's side) or ''
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
-    def to_dict(self) -> dict[str, Any]:
+    def summary(self) -> dict[str, Any]:
+        """Everything but the measurements (which an analysis reports in its own table)."""
         return {
             "view": self.view.value,
-            "sign_convention": "positive = toward the client's front; knee positive = hyper-extended",
+            "sign_convention": SIGN_CONVENTION,
             "facing": self.facing.to_dict(),
             "sides_used": dict(self.sides_used),
             "warnings": list(self.warnings),
             "head_forward_note": NOT_CVA_NOTE,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.summary(),
             "measurements": {k: m.to_dict() for k, m in self.measurements.items()},
         }
 
