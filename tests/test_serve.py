@@ -207,7 +207,7 @@ def test_the_served_certificate_is_the_one_made_in_the_data_dir(serve: Serve) ->
 
 
 def test_a_foreign_origin_is_refused_before_streamlit(serve: Serve) -> None:
-    for origin in ("null", "https://evil.example", "http://127.0.0.1:%d" % serve.port):
+    for origin in ("null", "https://evil.example", f"http://127.0.0.1:{serve.port}"):
         status, _, _ = request(serve, "GET", "/_stcore/stream", {**AUTH, **WS_HEADERS, "Origin": origin})
         assert status == 403, origin
     same = f"https://127.0.0.1:{serve.port}"
