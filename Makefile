@@ -13,7 +13,7 @@ PORT      ?= 8501
 export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint bench clean browser-deps pg-server requirements
+.PHONY: run test lint bench clean browser-deps pg-server requirements serve
 
 # ---- installs ---------------------------------------------------------------------------------
 
@@ -47,7 +47,7 @@ requirements: $(DEV_STAMP)
 # ---- run --------------------------------------------------------------------------------------
 
 run: $(STAMP)
-	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+	$(BIN)/python tools/run_app.py --server.address 127.0.0.1 --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
 
 # ---- test -------------------------------------------------------------------------------------
 
@@ -76,3 +76,11 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# The clinic's LAN mode (README "Security"): nginx (installed with apt-get as root when missing) with
+# HTTPS and a login on every path in front of the app on a loopback port. Add a user first:
+#   .venv/bin/posture users add NAME        then   SERVE_ADDRESS=0.0.0.0 make serve
+SERVE_ADDRESS ?= 127.0.0.1
+SERVE_PORT    ?= 8443
+serve: $(STAMP)
+	SERVE_ADDRESS=$(SERVE_ADDRESS) SERVE_PORT=$(SERVE_PORT) $(BIN)/python tools/serve.py
