@@ -92,6 +92,10 @@ class AnalysisOptions:
     noise_fraction_single: float = 0.015
     # A second person whose box is at least this fraction of the client's makes the photo ambiguous.
     ambiguous_area_ratio: float = 0.55
+    # The client chosen by hand among the people detected in the photo: an index into them ordered
+    # LEFT TO RIGHT by the centre of their box (0 = leftmost; the order of
+    # ``MultiplePeopleError.boxes``). None = the largest, most central person, refused when ambiguous.
+    person: int | None = None
     model_path: str | None = None
     # A standing client's trunk is within a few degrees of vertical; beyond this the body is lying,
     # bending or the photo is turned, and frontal-plane measurements mean nothing.
@@ -245,7 +249,7 @@ def analyze(
     model_passes = 1  # counted here, not read off the shared model (other threads use it too)
 
     candidates = net.detect(rgb)
-    primary = _choose_client(candidates, ww, wh, opts, warnings)
+    primary = _choose_client(candidates, ww, wh, opts, warnings, 1.0 / photo.scale)
     laps.lap("detect")
 
     # the camera roll first: the model then sees the client level in every refinement crop, so a
@@ -315,6 +319,8 @@ def analyze(
         "landmark_sigma_px": round(ctx.sigma_px, 2),
         "model": net.path.name,
     }
+    if opts.person is not None:
+        method["person"] = opts.person
     return Analysis(
         image=photo.image_info(),
         view=v,
@@ -385,14 +391,36 @@ class _Laps:
 
 
 def _choose_client(
-    candidates: list[RawPose], w: int, h: int, opts: AnalysisOptions, warnings: list[str]
+    candidates: list[RawPose], w: int, h: int, opts: AnalysisOptions, warnings: list[str],
+    to_full: float = 1.0,
 ) -> RawPose:
+    """The client among the detected people: ``opts.person`` (left to right) when given, else the
+    largest, most central one; several people of similar size raise :class:`MultiplePeopleError`
+    with their boxes (full-size pixels via ``to_full``, left to right)."""
     if not candidates:
         raise NoPersonError("No person was found in the photo.")
     people: list[RawPose] = []
     for c in candidates:  # the model may report one person twice
         if all(box_iou(c.bbox(), p.bbox()) < SAME_PERSON_IOU for p in people):
             people.append(c)
+    people.sort(key=lambda p: p.bbox()[0] + p.bbox()[2])  # left to right by the box's centre
+    if opts.person is not None:
+        if not 0 <= opts.person < len(people):
+            raise InvalidOptionError(
+                f"Person {opts.person} was chosen, but {len(people)} "
+                f"{'person was' if len(people) == 1 else 'people were'} found in the photo "
+                f"(0 to {len(people) - 1}, left to right)."
+            )
+        if len(people) > 1:
+            warnings.append(
+                f"{len(people)} people are in the photo; person {opts.person} (counted from 0, left "
+                "to right) was analysed as chosen."
+            )
+        return people[opts.person]
+    boxes = tuple(
+        (float(x0) * to_full, float(y0) * to_full, float(x1) * to_full, float(y1) * to_full)
+        for x0, y0, x1, y1 in (p.bbox() for p in people)
+    )
 
     def score(p: RawPose) -> float:
         x0, y0, x1, y1 = p.bbox()
@@ -406,7 +434,10 @@ def _choose_client(
         if ratio >= opts.ambiguous_area_ratio:
             raise MultiplePeopleError(
                 f"{len(people)} people of similar size are in the photo, so it is not clear who "
-                "the client is."
+                "the client is. Left to right: "
+                + ", ".join(f"person {i} at x {b[0]:.0f}-{b[2]:.0f} px" for i, b in enumerate(boxes))
+                + ".",
+                boxes=boxes,
             )
         warnings.append(
             f"{len(people) - 1} other person(s) detected in the background; the largest, most "

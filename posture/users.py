@@ -255,12 +255,12 @@ class Authenticator:
         self._verified: collections.OrderedDict[bytes, tuple[str, str, float]] = collections.OrderedDict()
         self._key = secrets.token_bytes(32)  # the cache holds HMACs of headers, never the headers
         self._users: dict[str, str] = {}
-        self._stamp: tuple[int, int] | None = None
+        self._stamp: tuple[int, int, int] | None = None  # os.replace gives every write a new inode
 
     def _current_users(self) -> dict[str, str]:
         try:
             st = self.path.stat()
-            stamp: tuple[int, int] | None = (st.st_mtime_ns, st.st_size)
+            stamp: tuple[int, int, int] | None = (st.st_ino, st.st_mtime_ns, st.st_size)
         except FileNotFoundError:
             stamp = None
         with self._lock:
