@@ -286,3 +286,44 @@ def test_zz_brute_force_turns_into_429_and_the_right_password_is_refused_too(ser
     assert int(headers["retry-after"]) > 0
     # a normal page load of the SAME session before the lockout worked (the Chromium test above
     # loaded every asset); the lockout counts failed logins only, not requests
+
+
+def test_make_runs_launcher_never_looks_up_the_external_ip(tmp_path: Path) -> None:
+    """`make run` (tools/run_app.py, no proxy): a WebSocket with ``Origin: null`` is still refused by
+    Streamlit's origin check, and that check no longer asks checkip.amazonaws.com (offline, the
+    lookup would log "Did not auto detect external IP")."""
+    import asyncio
+
+    import websockets
+
+    port = free_port()
+    log = tmp_path / "run.log"
+    env = {k: v for k, v in os.environ.items() if k != "POSTURE_ACCESS_PASSWORD"}
+    env.update(POSTURE_DATA_DIR=str(tmp_path / "data"), PYTHONUNBUFFERED="1")
+    with open(log, "wb") as out:
+        launcher = [sys.executable, str(ROOT / "tools" / "run_app.py"), "--server.port", str(port)]
+        proc = subprocess.Popen(launcher, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + STARTUP_HANG_GUARD_S
+        while f"127.0.0.1:{port}" not in log.read_text(errors="replace"):
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.3)
+
+        async def ws_status(origin: str) -> int:
+            try:
+                async with websockets.connect(f"ws://127.0.0.1:{port}/_stcore/stream", origin=origin,
+                                              subprotocols=["streamlit"], open_timeout=60):
+                    return 101
+            except websockets.InvalidStatus as exc:
+                return int(exc.response.status_code)
+
+        assert asyncio.run(ws_status("null")) == 403
+        assert asyncio.run(ws_status("https://evil.example")) == 403
+        assert asyncio.run(ws_status(f"http://127.0.0.1:{port}")) == 101
+        time.sleep(0.5)
+        text = log.read_text(errors="replace")
+        assert "Rejecting WebSocket connection" in text  # the check ran ...
+        assert "Did not auto detect external IP" not in text  # ... without the lookup
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
