@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from posture.capture import Capture, CaptureOptions, check_capture
 from posture.constants import Z95
 from posture.errors import InvalidOptionError, MultiplePeopleError, NoPersonError, NotUprightError
 from posture.face import find_faces, head_box
@@ -103,6 +104,10 @@ class AnalysisOptions:
     # Below this share of the photo's height the client is far away (or a photo of a photo): the
     # landmarks then rest on few pixels. Posture-photo protocols fill ~70-90% of the frame.
     min_body_height_fraction: float = 0.4
+    # The photo check (``posture.capture``): its thresholds, and the therapist's confirmation that
+    # the pose is the client's own habit (releases the findings a failed stance or view check holds).
+    capture: CaptureOptions = field(default_factory=CaptureOptions)
+    confirm_stance: bool = False
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,8 @@ class Analysis:
     manual: frozenset[str] = frozenset()
     mask: np.ndarray | None = field(repr=False, default=None)  # working-copy resolution
     findings: tuple[Any, ...] = ()
+    # the photo check; None for an analysis saved before it existed (then not checked)
+    capture: Capture | None = None
     # wall time of each phase (ms); not part of the JSON, which must not change between runs
     timings_ms: Mapping[str, float] = field(default_factory=dict, compare=False)
 
@@ -153,6 +160,10 @@ class Analysis:
             "method": dict(self.method),
             "warnings": list(self.warnings),
         }
+        if self.capture is not None:
+            out["capture"] = self.capture.to_dict()
+            if self.capture.holds_findings:
+                out["findings_held"] = self.capture.hold_reason()
         if self.findings:
             out["findings"] = [f.to_dict() for f in self.findings]
         return out
@@ -166,7 +177,9 @@ class Analysis:
         What cannot come back: the per-pass landmark sets (the consensus is used as the only pass, so
         re-measuring after :func:`correct_landmarks` drops the pass-spread part of the ±), the
         segmentation mask, and findings as objects (their dicts stay in the stored ``findings``).
-        Values were rounded by ``to_dict`` (0.1 px, 0.01 units). A wrong schema is a PostureError."""
+        Values were rounded by ``to_dict`` (0.1 px, 0.01 units). The photo check (``capture``, with
+        the therapist's confirmation) comes back; JSON saved before it existed has none (None: not
+        checked). A wrong schema is a PostureError."""
         from posture.errors import PostureError
         from posture.metrics import Quantity
 
@@ -227,6 +240,7 @@ class Analysis:
             scale=dict(scale) if scale else None,
             method=method,
             manual=frozenset(manual),
+            capture=Capture.from_dict(d["capture"]) if d.get("capture") else None,
         )
 
 
@@ -288,7 +302,11 @@ def analyze(
     anat = trimmed_mean(anat_passes)
     _check_upright(anat, opts)
     _check_framing(anat, photo, opts, warnings)
-    _view_warnings(photo.rgb, primary.points, label_agreement(primary.points, v), v, opts, warnings)
+    conflict = _view_conflict(photo.rgb, primary.points, label_agreement(primary.points, v), v)
+    if conflict:
+        warnings.append(conflict)
+    capture = _capture(anat, photo.width, photo.height, v, level, conflict, opts.capture,
+                       opts.confirm_stance)
     laps.lap("sides_and_checks")
 
     scale = _scale(photo, primary.mask, anat, opts, warnings)
@@ -333,6 +351,7 @@ def analyze(
         scale=scale,
         method=method,
         mask=primary.mask,
+        capture=capture,
         timings_ms=laps.result(),
     )
 
@@ -342,8 +361,9 @@ def correct_landmarks(
 ) -> Analysis:
     """Return a new analysis with landmarks moved by hand (anatomical names, full-size pixels).
 
-    Only the measurements are recomputed (no model pass): a corrected point is marked manual, its
-    visibility set to 1, and its placement noise becomes the click precision.
+    Only the measurements and the photo check are recomputed (no model pass): a corrected point is
+    marked manual, its visibility set to 1, and its placement noise becomes the click precision. The
+    photo check keeps its view check (that needs the photo) and the therapist's confirmation.
     """
     if not corrections:
         return analysis
@@ -368,6 +388,7 @@ def correct_landmarks(
         context=ctx,
         manual=frozenset(manual),
         findings=(),
+        capture=_recheck(analysis.capture, pts, analysis),
     )
 
 
@@ -478,36 +499,60 @@ def _torso_length(anat: np.ndarray) -> float:
     return float(np.hypot(*(sh - hp)))
 
 
-def _view_warnings(
-    rgb: np.ndarray,
-    model_pts: np.ndarray,
-    agreement: float,
-    view: View,
-    opts: AnalysisOptions,
-    warnings: list[str],
-) -> None:
-    """Check the declared view against a face detector and the model's own left/right reading.
+def _view_conflict(rgb: np.ndarray, model_pts: np.ndarray, agreement: float, view: View) -> str | None:
+    """Check the declared view against a face detector and the model's own left/right reading: the
+    message when they contradict it (a warning and the photo check's ``view_matches``), else None.
 
     ``model_pts`` are working-copy pixels with the model's labels; ``agreement`` < 0 means the
     model's labels read the photo the other way round."""
     sw = float(np.hypot(*(model_pts[L.LEFT_SHOULDER, :2] - model_pts[L.RIGHT_SHOULDER, :2])))
     judgeable, face = find_faces(rgb, head_box(model_pts[list(FACE_LANDMARKS), :2], sw))
     if view is View.POSTERIOR and face:
-        warnings.append(
+        return (
             "A face is visible, but the photo was declared a posterior (back) view: check the view, "
             "or left and right will be swapped."
         )
-    elif view is View.ANTERIOR and judgeable and not face and agreement < 0:
-        warnings.append(
+    if view is View.ANTERIOR and judgeable and not face and agreement < 0:
+        return (
             "No face is visible and the body reads as seen from behind, but the photo was declared "
             "an anterior (front) view: if this is a back view, choose posterior, or left and right "
             "will be swapped."
         )
-    elif agreement < 0 and view is View.POSTERIOR:
-        warnings.append(
+    if agreement < 0 and view is View.POSTERIOR:
+        return (
             "The pose model read this photo as a front view while it was declared posterior; sides "
             "were assigned from the declared view. Check that the view is right."
         )
+    return None
+
+
+def _capture(
+    anat: np.ndarray,
+    width: int,
+    height: int,
+    view: View,
+    level: Mapping[str, Any],
+    conflict: str | None,
+    options: CaptureOptions,
+    confirmed: bool,
+) -> Capture:
+    """The photo check on the anatomical landmarks (full-size pixels) of a front or back photo."""
+    return check_capture(
+        anat, width, height, view.toward_left, view_conflict=conflict,
+        level_reference=str(level.get("reference", "")), options=options,
+    ).with_confirmation(confirmed)
+
+
+def _recheck(capture: Capture | None, pts: np.ndarray, analysis: Analysis) -> Capture | None:
+    """The photo check again on corrected landmarks (default thresholds: the options are not kept
+    with an analysis), with the same view check and confirmation (None stays None: an analysis saved
+    before the check existed is not checked)."""
+    if capture is None:
+        return None
+    view = capture.check("view_matches")
+    conflict = view.message if view is not None and not view.ok else None
+    return _capture(pts, int(analysis.image.get("width") or 0), int(analysis.image.get("height") or 0),
+                    analysis.view, analysis.level, conflict, CaptureOptions(), capture.confirmed)
 
 
 def _level(

@@ -35,6 +35,7 @@ from posture.findings.rules import (
     attach_findings,
     counts,
     derive_findings,
+    findings_held,
     other,
 )
 
@@ -63,6 +64,7 @@ __all__ = [
     "attach_findings",
     "counts",
     "derive_findings",
+    "findings_held",
     "load_exercises",
     "other",
     "parse_exercises",

@@ -485,8 +485,18 @@ def _head(got: Mapping[str, Measurement], opts: FindingOptions) -> Finding:
     )
 
 
+def findings_held(analysis: Analysis) -> str:
+    """Why the findings of this analysis are held back ("" when they are not): a stance or view
+    check of the photo check (``analysis.capture``) failed and the therapist has not confirmed that
+    the pose is the client's own habit. An analysis without a photo check is not held."""
+    return analysis.capture.hold_reason() if analysis.capture is not None else ""
+
+
 def attach_findings(analysis: Analysis, options: FindingOptions | None = None) -> Analysis:
-    """The analysis with its findings filled in (``dataclasses.replace``)."""
+    """The analysis with its findings filled in (``dataclasses.replace``); none while the photo check
+    holds them back (:func:`findings_held` says why; the red flags are shown regardless)."""
+    if findings_held(analysis):
+        return replace(analysis, findings=())
     return replace(
         analysis, findings=derive_findings(analysis.measurements, analysis.view, options)
     )
