@@ -68,6 +68,7 @@ def _require_nginx() -> None:
 class Serve:
     url: str
     port: int
+    app_port: int
     data_dir: Path
     log: Path
     proc: subprocess.Popen[bytes]
@@ -110,16 +111,16 @@ def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
     data_dir = tmp_path_factory.mktemp("serve-data")
     _add_user(data_dir, USER, PASSWORD)
     _add_user(data_dir, SECOND_USER, SECOND_PASSWORD)
-    port = free_port()
+    port, app_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items()
            if k not in ("POSTURE_ACCESS_PASSWORD", "POSTURE_DATABASE_URL", "SERVE_CERT", "SERVE_KEY")}
     env.update(POSTURE_DATA_DIR=str(data_dir), SERVE_ADDRESS="127.0.0.1", SERVE_PORT=str(port),
-               SERVE_APP_PORT=str(free_port()), SERVE_GUARD_PORT=str(free_port()), PYTHONUNBUFFERED="1")
+               SERVE_APP_PORT=str(app_port), SERVE_GUARD_PORT=str(free_port()), PYTHONUNBUFFERED="1")
     log = data_dir.with_name(data_dir.name + "-serve.log")
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, str(ROOT / "tools" / "serve.py")], cwd=ROOT, env=env,
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    s = Serve(f"https://127.0.0.1:{port}", port, data_dir, log, proc)
+    s = Serve(f"https://127.0.0.1:{port}", port, app_port, data_dir, log, proc)
     try:
         deadline = time.monotonic() + STARTUP_HANG_GUARD_S
         while "posture is at https://" not in log.read_text(errors="replace"):
@@ -157,10 +158,25 @@ def test_every_path_needs_a_login(serve: Serve) -> None:
     assert request(serve, "GET", "/_stcore/stream", {**AUTH, **WS_HEADERS})[0] == 101
 
 
-def test_the_app_is_bound_to_loopback_only(serve: Serve) -> None:
-    env_ports = {int(line.split(":")[-1].split()[0]) for line in
-                 serve.log_tail().splitlines() if "Uvicorn server started on 127.0.0.1:" in line}
-    assert env_ports, serve.log_tail()  # Streamlit said where it listens: 127.0.0.1 only
+def _listening(port: int) -> set[str]:
+    """Local addresses (hex, as in /proc/net/tcp{,6}) listening on ``port``."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            local, state = line.split()[1], line.split()[3]
+            addr, hexport = local.split(":")
+            if state == "0A" and int(hexport, 16) == port:
+                found.add(addr)
+    return found
+
+
+def test_the_app_listens_on_loopback_only(serve: Serve) -> None:
+    assert _listening(serve.app_port) == {"0100007F"}  # 127.0.0.1, nothing else (no ::, no 0.0.0.0)
+    assert _listening(serve.port) == {"0100007F"}  # SERVE_ADDRESS=127.0.0.1 in this test
 
 
 def test_security_headers_on_every_answer(serve: Serve) -> None:
