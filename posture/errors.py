@@ -64,8 +64,22 @@ class NoPersonError(PostureError):
 
 
 class MultiplePeopleError(PostureError):
+    """Several people of similar size: it is not clear who the client is. ``boxes`` are the detected
+    people's boxes ``(x0, y0, x1, y1)`` in pixels of the full-size photo (y down), LEFT TO RIGHT by
+    their centre: person ``i`` is ``AnalysisOptions(person=i)``."""
+
     code = "multiple_people"
-    default_hint = "Take the photo with only the client in the frame, or crop the photo to the client."
+    default_hint = (
+        "Choose the client (the app: tap their number; the CLI: --person N, 0 = leftmost), or take "
+        "the photo with only the client in the frame."
+    )
+
+    def __init__(
+        self, message: str, hint: str | None = None,
+        boxes: tuple[tuple[float, float, float, float], ...] = (),
+    ) -> None:
+        super().__init__(message, hint)
+        self.boxes = boxes
 
 
 class NotUprightError(PostureError):

@@ -14,18 +14,33 @@ bundled file is checked against its SHA-256 before use.
 
 The model's own left/right labels are kept as :class:`Landmark` names here; the analysis assigns the
 client's anatomical sides from the declared view and the geometry (see ``posture.sides``).
+
+Several at once: a :class:`PoseModel` is a POOL of landmarkers (one per CPU by default,
+``workers=`` or ``$POSTURE_POSE_WORKERS``). Each landmarker serves one pass at a time; a pass takes
+whichever one is free, so sessions run side by side, and :meth:`PoseModel.detect_many` spreads one
+analysis's passes over the pool. A pass gives the same landmarks whichever landmarker serves it.
+
+mediapipe's C++ side logs to file descriptor 2 (GLOG/TF variables do not silence it) when a
+landmarker is created, on its first pass and when it is closed. fd 2 is pointed at /dev/null only
+then, under one process-wide lock: at creation with a warm-up pass on a drawn figure (before any
+caller can use that landmarker) and at close - never during a served pass, so the log lines and
+tracebacks of other threads (other app sessions) are never lost.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import multiprocessing
 import os
+import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -35,9 +50,10 @@ BUNDLED_MODEL = Path(__file__).parent / "models" / "pose_landmarker_full.task"
 BUNDLED_MODEL_SHA256 = "d1a35b183b3de78e4e0deb2db371201caf61c07ae3c56bd7cbf2862015752cae"
 MODEL_ENV = "POSTURE_MODEL"
 
-# People the model looks for in one image: the client plus up to two bystanders, enough to tell a
-# photo with one clear client from an ambiguous one (see ``AnalysisOptions.ambiguous_area_ratio``).
-MAX_POSES = 3
+# People the model looks for in one image: the client plus up to five bystanders, enough to tell a
+# photo with one clear client from an ambiguous one (see ``AnalysisOptions.ambiguous_area_ratio``)
+# and to let the therapist pick the client among a small group (``AnalysisOptions.person``).
+MAX_POSES = 6
 # MediaPipe's own default confidences for its person detector and for the landmarker's "a person is
 # present" score (0..1).
 MIN_POSE_DETECTION_CONFIDENCE = 0.5
@@ -46,6 +62,13 @@ MIN_POSE_PRESENCE_CONFIDENCE = 0.5
 BBOX_MIN_VISIBILITY = 0.3
 # ... and with fewer than this many such landmarks the box spans all of them.
 BBOX_MIN_POINTS = 4
+# The pool's size: this variable (a whole number >= 1), else one landmarker per CPU this process may
+# use - one in a worker process (``posture analyze --jobs``: the processes are the parallelism).
+WORKERS_ENV = "POSTURE_POSE_WORKERS"
+# Closing waits this long for a pass in flight to hand its landmarker back (a hung pass is left).
+CLOSE_WAIT_S = 30.0
+# The warm-up figure's height in pixels (its width is 3/4 of it); the model finds a person in it.
+WARMUP_FIGURE_PX = 384
 
 
 class Landmark(IntEnum):
@@ -124,22 +147,73 @@ class RawPose:
         )
 
 
+# every redirection of fd 2 in this process: two can never interleave their save/restore
+_FD2_LOCK = threading.Lock()
+
+
 @contextlib.contextmanager
 def _quiet_stderr() -> Iterator[None]:
-    """mediapipe's C++ logging writes to fd 2 and ignores GLOG/TF env vars: silence it here."""
+    """Point fd 2 at /dev/null for mediapipe's C++ logging (it ignores GLOG/TF env vars), under the
+    process-wide lock. Only for creating, warming up and closing a landmarker: never a served pass."""
+    with _FD2_LOCK:
+        try:
+            saved = os.dup(2)
+        except OSError:  # no fd 2 (embedded interpreter)
+            yield
+            return
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 2)
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            os.close(devnull)
+
+
+def default_workers() -> int:
+    """``$POSTURE_POSE_WORKERS``, else the CPUs this process may use (1 in a worker process)."""
+    raw = os.environ.get(WORKERS_ENV, "").strip()
+    if raw:
+        try:
+            n = int(raw)
+        except ValueError:
+            n = 0
+        if n < 1:
+            raise ModelError(f"{WORKERS_ENV} must be a whole number of at least 1 (it is {raw!r}).")
+        return n
+    if multiprocessing.parent_process() is not None:
+        return 1
     try:
-        saved = os.dup(2)
-    except OSError:  # no fd 2 (embedded interpreter)
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def warmup_figure(height: int = WARMUP_FIGURE_PX) -> np.ndarray:
+    """A drawn standing figure (RGB uint8) in which the model finds a person: a warm-up pass on it
+    runs the whole graph (detector AND landmarks), so every first-pass log line is written then."""
+    import cv2
+
+    w = height * 3 // 4
+    img = np.full((height, w, 3), 200, np.uint8)
+    cx, u = w // 2, height / 16.0
+    skin, shirt, trousers, shoes = (224, 172, 140), (40, 80, 160), (50, 50, 60), (30, 30, 30)
+
+    def pt(x: float, y: float) -> tuple[int, int]:
+        return round(x), round(y)
+
+    cv2.ellipse(img, pt(cx, 2 * u), pt(0.9 * u, 1.2 * u), 0, 0, 360, skin, -1)
+    cv2.rectangle(img, pt(cx - 0.35 * u, 3 * u), pt(cx + 0.35 * u, 3.6 * u), skin, -1)
+    trunk = np.array([pt(cx - 2 * u, 3.6 * u), pt(cx + 2 * u, 3.6 * u), pt(cx + 1.5 * u, 8 * u),
+                      pt(cx - 1.5 * u, 8 * u)], np.int32)
+    cv2.fillPoly(img, [trunk], shirt)
+    for s in (-1, 1):
+        cv2.line(img, pt(cx + s * 2 * u, 3.9 * u), pt(cx + s * 2.4 * u, 8.2 * u), shirt, int(0.8 * u))
+        cv2.circle(img, pt(cx + s * 2.4 * u, 8.5 * u), int(0.4 * u), skin, -1)
+        cv2.line(img, pt(cx + s * 0.8 * u, 8 * u), pt(cx + s * 0.9 * u, 14.5 * u), trousers, int(1.1 * u))
+        cv2.ellipse(img, pt(cx + s * 1.1 * u, 14.9 * u), pt(0.7 * u, 0.35 * u), 0, 0, 360, shoes, -1)
+    return img
 
 
 def resolve_model_path(model_path: str | Path | None = None) -> Path:
@@ -155,15 +229,43 @@ def resolve_model_path(model_path: str | Path | None = None) -> Path:
     return path
 
 
-class PoseModel:
-    """A MediaPipe ``PoseLandmarker`` in IMAGE mode. Create once, use many times, then close.
+class _Landmarker:
+    """One MediaPipe ``PoseLandmarker``: one pass at a time (the pool hands it to one caller)."""
 
-    ``detect`` is serialised with a lock: a landmarker must not run two images at once.
+    def __init__(self, vision: Any, options: Any, warmup: Any) -> None:
+        with _quiet_stderr():  # creation and the first pass log to fd 2: before anyone uses it
+            self.task = vision.PoseLandmarker.create_from_options(options)
+            self.task.detect(warmup)
+        self.served = 0  # passes served (counted by the one caller that holds it)
+
+    def close(self) -> None:
+        try:
+            with _quiet_stderr():
+                self.task.close()
+        except RuntimeError:  # interpreter shutdown: mediapipe's executor is already gone
+            pass
+
+
+class PoseModel:
+    """A pool of MediaPipe ``PoseLandmarker`` instances in IMAGE mode (``workers`` of them, default
+    :func:`default_workers`). Create once, use from any thread, then close.
+
+    Each landmarker runs one image at a time (a free one is taken per pass, so no instance is ever
+    shared between two threads at once); :meth:`detect_many` spreads several passes over the pool.
     """
 
-    def __init__(self, model_path: str | Path | None = None, max_poses: int = MAX_POSES) -> None:
+    def __init__(self, model_path: str | Path | None = None, max_poses: int = MAX_POSES,
+                 workers: int | None = None) -> None:
         self.path = resolve_model_path(model_path)
-        self._lock = threading.Lock()
+        self.workers = default_workers() if workers is None else workers
+        if self.workers < 1:
+            raise ModelError(f"A pose model needs at least one landmarker (workers={self.workers}).")
+        self._idle: queue.SimpleQueue[_Landmarker | None] = queue.SimpleQueue()
+        self._all: list[_Landmarker] = []
+        self._count_lock = threading.Lock()
+        self._close_lock = threading.Lock()
+        self._closed = False
+        self.passes = 0
         try:
             import mediapipe as mp
             from mediapipe.tasks.python import BaseOptions, vision
@@ -176,14 +278,20 @@ class PoseModel:
                 min_pose_presence_confidence=MIN_POSE_PRESENCE_CONFIDENCE,
                 output_segmentation_masks=True,
             )
-            with _quiet_stderr():
-                self._landmarker = vision.PoseLandmarker.create_from_options(options)
+            warmup = mp.Image(image_format=mp.ImageFormat.SRGB, data=warmup_figure())
+            for _ in range(self.workers):
+                self._all.append(_Landmarker(vision, options, warmup))
         except ModelError:
             raise
         except Exception as exc:  # mediapipe raises RuntimeError/ValueError on bad bundles
+            for lm in self._all:
+                lm.close()
             raise ModelError(f"The pose model could not be loaded ({exc}).") from None
+        for lm in self._all:
+            self._idle.put(lm)
         self._mp = mp
-        self.passes = 0
+        # spreads detect_many over the pool; its threads only ever run detect()
+        self._spread = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="posture-pose")
 
     def detect(self, rgb: np.ndarray) -> list[RawPose]:
         """Run the model once on an RGB uint8 array; return every person found."""
@@ -191,10 +299,16 @@ class PoseModel:
             raise ValueError("detect() needs an RGB uint8 array of shape (H, W, 3)")
         h, w = rgb.shape[:2]
         image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
-        with self._lock, _quiet_stderr():
-            if self._landmarker is None:
-                raise ModelError("The pose model was closed.")
-            result = self._landmarker.detect(image)
+        lm = self._idle.get()  # a free landmarker (waits while every one is busy)
+        if lm is None:  # closed: pass the news on to the next waiter
+            self._idle.put(None)
+            raise ModelError("The pose model was closed.")
+        try:
+            result = lm.task.detect(image)
+            lm.served += 1
+        finally:
+            self._idle.put(lm)
+        with self._count_lock:
             self.passes += 1
         poses: list[RawPose] = []
         masks = result.segmentation_masks or []
@@ -209,15 +323,41 @@ class PoseModel:
             poses.append(RawPose(points=pts, mask=mask))
         return poses
 
+    @property
+    def served(self) -> tuple[int, ...]:
+        """Passes served by each landmarker of the pool so far."""
+        return tuple(lm.served for lm in self._all)
+
+    def detect_many(self, images: Sequence[np.ndarray]) -> list[list[RawPose]]:
+        """One pass per image, spread over the pool; results in the order of ``images``, the same
+        as ``[detect(i) for i in images]``."""
+        if self.workers == 1 or len(images) <= 1:
+            return [self.detect(im) for im in images]
+        try:
+            return list(self._spread.map(self.detect, images))
+        except RuntimeError:  # the spreading threads are shut down: closed (or interpreter exit)
+            if self._closed:
+                raise ModelError("The pose model was closed.") from None
+            raise
+
     def close(self) -> None:
-        with self._lock:
-            if self._landmarker is not None:
-                try:
-                    with _quiet_stderr():
-                        self._landmarker.close()
-                except RuntimeError:  # interpreter shutdown: mediapipe's executor is already gone
-                    pass
-                self._landmarker = None
+        """Close every landmarker once the passes in flight have handed theirs back."""
+        with self._close_lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._spread.shutdown(wait=False, cancel_futures=True)
+        back: list[_Landmarker] = []
+        for _ in self._all:
+            try:
+                lm = self._idle.get(timeout=CLOSE_WAIT_S)
+            except queue.Empty:  # a pass that never returns: leave its landmarker
+                break
+            if lm is not None:
+                back.append(lm)
+        self._idle.put(None)  # every later (or waiting) detect() learns that the model is closed
+        for lm in back:
+            lm.close()
 
     def __enter__(self) -> PoseModel:
         return self

@@ -1,6 +1,7 @@
 """What the sub-commands share: the analysis options, photo loading and the exit status.
 
-``add_analysis_options(parser)`` adds ``--view --height-cm --camera-roll --no-level --fast --model``;
+``add_analysis_options(parser)`` adds ``--view --height-cm --camera-roll --no-level --fast --person
+--model``;
 ``analyze_path(path, args)`` loads one photo and analyses it with them.
 """
 
@@ -23,6 +24,11 @@ def add_analysis_options(ap: argparse.ArgumentParser) -> None:
     )
     ap.add_argument("--no-level", action="store_true", help="measure against the photo's edges")
     ap.add_argument("--fast", action="store_true", help="one model pass (less stable, wider ±)")
+    ap.add_argument(
+        "--person", type=int, default=None, metavar="N",
+        help="the client when several people are in the photo: N counts the detected people from 0, "
+        "left to right (the error lists their boxes)",
+    )
     ap.add_argument("--model", default=None, help="another pose .task bundle (default: bundled)")
 
 
@@ -35,6 +41,7 @@ def options_from_args(args: argparse.Namespace) -> Any:
         auto_level=not args.no_level,
         refine=not args.fast,
         model_path=args.model,
+        person=args.person,
     )
 
 
