@@ -13,19 +13,33 @@ photo pixels (y down), rows named by :class:`posture.pose.Landmark` where LEFT/R
 CLIENT's sides (assigned by ``posture.sides``). Signs: positive tilt = client's right side lower;
 positive shift = toward the client's right; positive shortening = right side shorter.
 
-Uncertainty is a 95% half-width (the "±", :data:`posture.constants.Z95` x one sigma), combining in
-quadrature:
-  * the spread of the measurement across the model passes (test-time augmentation), when there are
-    several;
-  * a landmark-placement floor (``MeasureContext.sigma_px``) propagated through the geometry;
-  * the uncertainty of the camera-roll estimate, for angles measured against true horizontal.
+Uncertainty is a 95% half-width (the "±", :data:`posture.constants.Z95` x one sigma) of the whole
+error this module can know, built from named parts. ``Measurement.uncertainty_parts`` holds each part
+as its own 95% half-width in the measurement's unit (JSON: ``"uncertainty_parts"`` beside
+``"uncertainty"``), and ``uncertainty`` is their quadrature sum, sqrt(sum of part^2):
+
+  * ``repeatability``: the spread of the measurement across the model passes (test-time augmentation),
+    weighted by ``MeasureContext.pass_spread_weight``; 0 with one pass;
+  * ``placement``: the landmark-placement floor of the model's points (``MeasureContext.sigma_px``)
+    propagated through the geometry;
+  * ``manual_points``: the click precision of points placed by hand (``click_sd_px``: half a display
+    pixel of the photo as it was shown), replacing the placement floor for those points;
+  * ``level``: the camera-roll uncertainty (``roll_sd_deg``), propagated numerically (the measurement
+    re-taken with the roll one sigma either way), so it enters tilts degree for degree and lateral
+    shifts through the height over which they are measured;
+  * ``scale``: the relative 1-sigma error of cm per pixel (``scale_rel_sd``), centimetres only;
+  * ``cross_talk``: the shoulder and hip lines' residual coupling, ``cross_talk_per_deg`` x the other
+    line's tilt (a bound, not a spread; 0 until ``benchmarks/validity.py`` measures a residual).
+
+What the ± cannot cover: clothing that hides the body's outline, and a client who stands differently on
+another day (that is the findings' noise band and ``posture.compare``'s day-to-day band).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -63,6 +77,9 @@ class Measurement:
     available: bool = True
     reason: str | None = None
     details: Mapping[str, Quantity] = field(default_factory=dict)
+    # each source of the ± as its own 95% half-width in ``unit`` (see the module docstring);
+    # ``uncertainty`` is their quadrature sum. Empty for an unavailable measurement.
+    uncertainty_parts: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def direction(self) -> str:
@@ -85,6 +102,7 @@ class Measurement:
             "unit": self.unit,
             "side": self.side,
             "uncertainty": _r(self.uncertainty),
+            "uncertainty_parts": {k: _r(v, 3) for k, v in self.uncertainty_parts.items()},
             "available": self.available,
             "reason": self.reason,
             "landmarks": list(self.landmarks),
@@ -107,9 +125,19 @@ class MeasureContext:
     # A point this close to the border (fraction of the long side) is where the model parks a joint
     # it cannot see when the photo is cut off; it is not trusted.
     edge_fraction: float = 0.01
-    # A hand-placed point is as precise as one pixel of the photo as shown on screen, about this
-    # many pixels along its long side in the app (and in any viewer on a laptop).
+    # A hand-placed point is as precise as the click on the photo as it was shown: a click lands on
+    # a whole display pixel (quantisation SD 1/sqrt(12) = 0.29 px) aimed at a still target, so its
+    # SD is taken as ``click_sd_display_px`` display pixels (an assumption, not a measurement; where
+    # the joint really is under the skin is the noise band's business). ``click_sd_px`` is that SD in
+    # photo pixels when the caller knows the display scale (the app: ``correct_landmarks``'s
+    # ``photo_px_per_display_px``); None assumes the photo was shown ``click_display_px`` display
+    # pixels along its long side (the app's size, and any viewer on a laptop).
     click_display_px: float = 700.0
+    click_sd_display_px: float = 0.5
+    click_sd_px: float | None = None
+    # Residual coupling of the shoulder and hip lines (deg of error per deg of the other line's
+    # tilt), measured by benchmarks/validity.py; 0 until that benchmark reports a residual.
+    cross_talk_per_deg: float = 0.0
     # The consensus is a trimmed mean over P passes, so its error is a fraction of one pass's spread;
     # the passes share the same photo, so it is larger than 1/sqrt(P). Calibrated with
     # benchmarks/accuracy.py so that >= 90% of perturbed results fall inside the stated 95% ±.
@@ -193,13 +221,30 @@ def measure_all(
     ``points`` (33, 4) is the consensus landmark set, ``passes`` (P, 33, 4) the per-pass sets it
     came from (P may be 1). Both anatomical, full-size pixels.
     """
-    center = (ctx.width / 2.0, ctx.height / 2.0)
-    lv = _leveled(points, ctx.roll_deg, center)
-    lv_passes = np.stack([_leveled(p, ctx.roll_deg, center) for p in passes])
-    shoulder_w = geo.distance(_xy(lv, L.RIGHT_SHOULDER), _xy(lv, L.LEFT_SHOULDER))
-    return {
-        spec.name: _measure(spec, points, lv, lv_passes, shoulder_w, ctx) for spec in SPECS
-    }
+    out = {spec.name: _measure(spec, points, passes, ctx) for spec in SPECS}
+    return _with_cross_talk(out, ctx)
+
+
+# the lines whose residual coupling is the ``cross_talk`` part: each reads part of the other's tilt
+CROSS_TALK_PAIRS: Mapping[str, str] = {"shoulder_tilt": "hip_tilt", "hip_tilt": "shoulder_tilt"}
+
+
+def _with_cross_talk(ms: dict[str, Measurement], ctx: MeasureContext) -> dict[str, Measurement]:
+    out = dict(ms)
+    for name, other in CROSS_TALK_PAIRS.items():
+        m, o = ms.get(name), ms.get(other)
+        if m is None or not m.available or m.uncertainty is None:
+            continue
+        ct = ctx.cross_talk_per_deg * abs(o.value) if o is not None and o.value is not None else 0.0
+        parts = dict(m.uncertainty_parts)
+        parts["cross_talk"] = ct
+        out[name] = replace(m, uncertainty=combine_parts(parts), uncertainty_parts=parts)
+    return out
+
+
+def combine_parts(parts: Mapping[str, float]) -> float:
+    """The stated ± of a measurement: the quadrature sum of its parts (each a 95% half-width)."""
+    return math.sqrt(sum(v * v for v in parts.values()))
 
 
 def _leveled(points: np.ndarray, roll: float, center: geo.Point) -> np.ndarray:
@@ -227,14 +272,7 @@ def _usable(points: np.ndarray, lms: Sequence[L], ctx: MeasureContext) -> str | 
     return None
 
 
-def _measure(
-    spec: Spec,
-    raw: np.ndarray,
-    lv: np.ndarray,
-    lv_passes: np.ndarray,
-    shoulder_w: float,
-    ctx: MeasureContext,
-) -> Measurement:
+def _measure(spec: Spec, raw: np.ndarray, passes: np.ndarray, ctx: MeasureContext) -> Measurement:
     chosen: tuple[L, ...] | None = None
     reason: str | None = None
     for alt in spec.points:
@@ -259,24 +297,79 @@ def _measure(
     if spec.name == "head_tilt" and chosen[0] == L.RIGHT_EYE:
         label = "Head tilt (eye line; ears not visible)"
     names = tuple(landmark_key(lm) for lm in chosen)
-    fn = _KINDS[spec.kind]
-    value, per_pass, floor_sd, unit, details = fn(chosen, lv, lv_passes, shoulder_w, ctx)
-    sd = math.sqrt((ctx.pass_spread_weight * geo.robust_sd(per_pass)) ** 2 + floor_sd**2)
-    if spec.kind == "tilt" and not _all_manual(chosen, ctx):
-        sd = math.sqrt(sd**2 + ctx.roll_sd_deg**2)
-    unc = Z95 * sd
+    kind = _KINDS[spec.kind]
+    center = (ctx.width / 2.0, ctx.height / 2.0)
+    lv = _leveled(raw, ctx.roll_deg, center)
+    shoulder_w = geo.distance(_xy(lv, L.RIGHT_SHOULDER), _xy(lv, L.LEFT_SHOULDER))
+    factor, unit = (1.0, UNIT_DEG) if spec.kind == "tilt" else _unit_per_px(shoulder_w, ctx)
+    value = kind.value(chosen, lv, ctx) * factor
+    per_pass = np.array(
+        [kind.value(chosen, _leveled(p, ctx.roll_deg, center), ctx) * factor for p in passes]
+    )
+    model_sd, manual_sd = _placement_sds(chosen, ctx)
+    gain = kind.noise_gain(chosen, lv) * factor  # unit per px of placement noise
+    # the roll one sigma either way, with the same unit factor (shoulder width is roll-invariant)
+    if ctx.roll_sd_deg > 0:
+        hi = kind.value(chosen, _leveled(raw, ctx.roll_deg + ctx.roll_sd_deg, center), ctx)
+        lo = kind.value(chosen, _leveled(raw, ctx.roll_deg - ctx.roll_sd_deg, center), ctx)
+        level_sd = abs(hi - lo) / 2.0 * factor
+    else:
+        level_sd = 0.0
+    parts = {
+        "repeatability": Z95 * ctx.pass_spread_weight * geo.robust_sd(per_pass),
+        "placement": Z95 * gain * model_sd,
+        "manual_points": Z95 * gain * manual_sd,
+        "level": Z95 * level_sd,
+    }
+    if unit == UNIT_CM:
+        parts["scale"] = Z95 * abs(value) * ctx.scale_rel_sd
+    unc = combine_parts(parts)
+    details: dict[str, Quantity] = {}
+    if spec.kind == "tilt":
+        details["height_difference"] = _height_difference(chosen, lv, unc, shoulder_w, ctx)
+    else:
+        # the same length in photo pixels: every part but the scale's
+        px_unc = combine_parts({k: v for k, v in parts.items() if k != "scale"})
+        ok = factor > 0 and math.isfinite(factor)
+        details["pixels"] = Quantity(
+            value / factor if ok else float("nan"), UNIT_PX, px_unc / factor if ok else None
+        )
     pos, neg, zero = spec.words
     side = zero if abs(value) < LEVEL_CUTOFF else (pos if value > 0 else neg)
     return Measurement(
-        spec.name, label, value, unit, side, unc, names, details=details
+        spec.name, label, value, unit, side, unc, names, details=details, uncertainty_parts=parts
     )
 
 
-def _all_manual(lms: Sequence[L], ctx: MeasureContext) -> bool:
-    return all(landmark_key(lm) in ctx.manual for lm in lms)
+def _placement_sds(lms: Sequence[L], ctx: MeasureContext) -> tuple[float, float]:
+    """Root-sum-square placement noise (photo px) of the model's points and of the hand-placed ones."""
+    n_manual = sum(landmark_key(lm) in ctx.manual for lm in lms)
+    n_model = len(lms) - n_manual
+    return math.sqrt(n_model) * ctx.sigma_px, math.sqrt(n_manual) * click_sd_px(ctx)
 
 
-Result = tuple[float, np.ndarray, float, str, dict[str, Quantity]]
+def click_sd_px(ctx: MeasureContext) -> float:
+    """One sigma (photo pixels) of a hand-placed point: ``click_sd_display_px`` display pixels of the
+    photo as it was shown (see :class:`MeasureContext`)."""
+    if ctx.click_sd_px is not None:
+        return ctx.click_sd_px
+    return ctx.click_sd_display_px * max(ctx.width, ctx.height) / ctx.click_display_px
+
+
+def _height_difference(
+    lms: tuple[L, ...], lv: np.ndarray, tilt_unc_deg: float, shoulder_w: float, ctx: MeasureContext
+) -> Quantity:
+    """A tilt's line as the height difference of its ends, with the tilt's whole ± carried over
+    (length x the angle's ±) and, in cm, the scale's."""
+    r, left = lms
+    dy = float(lv[r, 1] - lv[left, 1])
+    length = geo.distance(_xy(lv, r), _xy(lv, left))
+    factor, unit = _unit_per_px(shoulder_w, ctx)
+    value = dy * factor
+    unc = length * math.radians(tilt_unc_deg) * factor
+    if unit == UNIT_CM:
+        unc = math.hypot(unc, Z95 * abs(value) * ctx.scale_rel_sd)
+    return Quantity(value, unit, unc)
 
 
 def _unit_per_px(shoulder_w: float, ctx: MeasureContext) -> tuple[float, str]:
@@ -286,89 +379,49 @@ def _unit_per_px(shoulder_w: float, ctx: MeasureContext) -> tuple[float, str]:
     return (100.0 / shoulder_w if shoulder_w > 0 else float("nan")), UNIT_PCT_SHOULDER
 
 
-def _length_unit(px: float, px_sd: float, shoulder_w: float, ctx: MeasureContext) -> Quantity:
-    """A pixel length (with its 1-sigma px_sd) -> a Quantity in the reporting unit, with its ±."""
-    factor, unit = _unit_per_px(shoulder_w, ctx)
-    value = px * factor
-    scale_sd = value * ctx.scale_rel_sd if unit == UNIT_CM else 0.0
-    return Quantity(value, unit, Z95 * math.hypot(px_sd * factor, scale_sd))
+@dataclass(frozen=True)
+class _Kind:
+    """How one kind of measurement is read off a levelled landmark set.
+
+    ``value`` gives degrees (tilt) or photo pixels (shift, shortening); ``noise_gain`` the SD of that
+    value per pixel of root-sum-square placement noise of its points (each point's noise independent
+    and isotropic)."""
+
+    value: Callable[[tuple[L, ...], np.ndarray, MeasureContext], float]
+    noise_gain: Callable[[tuple[L, ...], np.ndarray], float]
 
 
-def _tilt(
-    lms: tuple[L, ...], lv: np.ndarray, lvp: np.ndarray, shoulder_w: float, ctx: MeasureContext
-) -> Result:
+def _tilt_value(lms: tuple[L, ...], p: np.ndarray, ctx: MeasureContext) -> float:
     r, left = lms
-    value = geo.tilt_deg(_xy(lv, r), _xy(lv, left), ctx.toward_left)
-    per = np.array([geo.tilt_deg(_xy(p, r), _xy(p, left), ctx.toward_left) for p in lvp])
-    length = geo.distance(_xy(lv, r), _xy(lv, left))
-    sigma = _sigma(lms, ctx)
-    floor = geo.angle_noise_deg(sigma, length)
-    dy = lv[r, 1] - lv[left, 1]
-    dy_per = lvp[:, r, 1] - lvp[:, left, 1]
-    dy_sd = math.hypot(ctx.pass_spread_weight * geo.robust_sd(dy_per), math.sqrt(2) * sigma)
-    details = {"height_difference": _length_unit(float(dy), dy_sd, shoulder_w, ctx)}
-    return value, per, floor, UNIT_DEG, details
+    return geo.tilt_deg(_xy(p, r), _xy(p, left), ctx.toward_left)
 
 
-def _length(
-    px_of: Callable[[np.ndarray], float],
-    sigma_px: float,
-    lv: np.ndarray,
-    lvp: np.ndarray,
-    shoulder_w: float,
-    ctx: MeasureContext,
-) -> Result:
-    """A measurement that is a pixel length (``px_of`` of a landmark set) reported in cm or % of
-    shoulder width; ``sigma_px`` is the placement noise propagated to that length."""
-    px = px_of(lv)
-    per_px = np.array([px_of(p) for p in lvp])
-    factor, unit = _unit_per_px(shoulder_w, ctx)
-    value = px * factor
-    scale_sd = value * ctx.scale_rel_sd if unit == UNIT_CM else 0.0
-    floor = math.hypot(sigma_px * factor, scale_sd)
-    px_sd = math.hypot(ctx.pass_spread_weight * geo.robust_sd(per_px), sigma_px)
-    return value, per_px * factor, floor, unit, {"pixels": Quantity(px, UNIT_PX, Z95 * px_sd)}
+def _tilt_gain(lms: tuple[L, ...], p: np.ndarray) -> float:
+    # angle SD = sqrt(s_r^2 + s_l^2) / length (rad); geo.angle_noise_deg for equal s
+    length = geo.distance(_xy(p, lms[0]), _xy(p, lms[1]))
+    return math.degrees(1.0 / length) if length > 0 else float("inf")
 
 
-def _shift(
-    lms: tuple[L, ...], lv: np.ndarray, lvp: np.ndarray, shoulder_w: float, ctx: MeasureContext
-) -> Result:
+def _shift_value(lms: tuple[L, ...], p: np.ndarray, ctx: MeasureContext) -> float:
     ur, ul, lr, ll = lms
-
-    def offset(p: np.ndarray) -> float:
-        upper = geo.midpoint(_xy(p, ur), _xy(p, ul))
-        lower = geo.midpoint(_xy(p, lr), _xy(p, ll))
-        return geo.lateral_offset(upper, lower, ctx.toward_left)
-
-    # each midpoint averages two points (sigma/sqrt 2 each); the difference of two -> sigma
-    return _length(offset, _sigma(lms, ctx), lv, lvp, shoulder_w, ctx)
+    upper = geo.midpoint(_xy(p, ur), _xy(p, ul))
+    lower = geo.midpoint(_xy(p, lr), _xy(p, ll))
+    return geo.lateral_offset(upper, lower, ctx.toward_left)
 
 
-def _shortening(
-    lms: tuple[L, ...], lv: np.ndarray, lvp: np.ndarray, shoulder_w: float, ctx: MeasureContext
-) -> Result:
+def _shortening_value(lms: tuple[L, ...], p: np.ndarray, ctx: MeasureContext) -> float:
     rs, ls, rh, lh = lms
-
-    def short(p: np.ndarray) -> float:
-        right_len = p[rh, 1] - p[rs, 1]
-        left_len = p[lh, 1] - p[ls, 1]
-        return float(left_len - right_len)
-
-    # four points, each with sigma in y -> 2 sigma for the sum of differences
-    return _length(short, 2.0 * _sigma(lms, ctx), lv, lvp, shoulder_w, ctx)
+    right_len = p[rh, 1] - p[rs, 1]
+    left_len = p[lh, 1] - p[ls, 1]
+    return float(left_len - right_len)
 
 
-def _sigma(lms: Sequence[L], ctx: MeasureContext) -> float:
-    """Landmark-placement noise; points placed by hand carry the click precision instead."""
-    if _all_manual(lms, ctx):
-        return max(ctx.width, ctx.height) / ctx.click_display_px
-    return ctx.sigma_px
-
-
-_KINDS: dict[str, Callable[..., Result]] = {
-    "tilt": _tilt,
-    "shift": _shift,
-    "shortening": _shortening,
+_KINDS: dict[str, _Kind] = {
+    "tilt": _Kind(_tilt_value, _tilt_gain),
+    # a difference of two midpoints: each point enters with weight 1/2
+    "shift": _Kind(_shift_value, lambda lms, p: 0.5),
+    # a sum of four y differences: each point enters with weight 1
+    "shortening": _Kind(_shortening_value, lambda lms, p: 1.0),
 }
 
 

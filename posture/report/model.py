@@ -25,6 +25,7 @@ from posture.findings import (
     Prescription,
     counts,
     derive_findings,
+    findings_held,
     select_exercises,
 )
 from posture.formatting import format_value
@@ -32,9 +33,15 @@ from posture.sides import FACE_LANDMARKS
 
 if TYPE_CHECKING:
     from posture.analysis import Analysis
+    from posture.capture import Capture
     from posture.imaging import Photo
 
 SCHEMA_REPORT = "posture.report/1"
+PHOTO_CHECK_TITLE = "Photo check"
+PHOTO_CHECK_PASSED = "All checks passed: a neutral stance, the whole body in the frame, the camera level."
+PHOTO_CHECK_NONE = "Not checked: this assessment was saved before the photo check existed."
+STANCE_CONFIRMED = ("The therapist confirmed that this is how the client habitually stands, so the "
+                    "findings are shown.")
 VIEW_WORDS = {"anterior": "anterior (front) view", "posterior": "posterior (back) view"}
 
 
@@ -70,6 +77,20 @@ class Report:
     scale: str
     image_size: tuple[int, int]  # full-size photo (width, height)
     face_boxes: tuple[tuple[int, int, int, int], ...] = field(default=())  # full-size pixels
+    # the photo check (None: an assessment saved before it existed, not checked) and, while a
+    # stance or view check holds the findings and exercises back, the reason shown in their place
+    capture: Capture | None = None
+    findings_held: str = ""
+
+    def photo_check_lines(self) -> tuple[str, ...]:
+        """The photo check in plain sentences: each failed check with what to do, or that all
+        passed; the therapist's confirmation of the stance when given."""
+        if self.capture is None:
+            return (PHOTO_CHECK_NONE,)
+        lines = tuple(c.message for c in self.capture.failed) or (PHOTO_CHECK_PASSED,)
+        if self.capture.confirmed and self.capture.stance_failed:
+            lines += (STANCE_CONFIRMED,)
+        return lines
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -87,6 +108,8 @@ class Report:
             "warnings": list(self.warnings),
             "level": self.level,
             "scale": self.scale,
+            "capture": self.capture.to_dict() if self.capture is not None else None,
+            "findings_held": self.findings_held or None,
         }
 
     def sections(self) -> list[tuple[str, str | list[dict[str, str]]]]:
@@ -100,8 +123,10 @@ class Report:
         if self.client:
             head.insert(0, f"**Client:** {md_escape(self.client)}")
         out.append((self.title, "  \n".join(head)))
+        out.append((PHOTO_CHECK_TITLE, "\n".join(f"- {md_escape(x)}" for x in self.photo_check_lines())))
         out.append(("Measurements", [r.to_dict() for r in self.measurements]))
-        out.append(("Findings", "\n\n".join(_finding_markdown(f) for f in self.findings)))
+        out.append(("Findings", md_escape(self.findings_held) if self.findings_held
+                    else "\n\n".join(_finding_markdown(f) for f in self.findings)))
         if self.exercises:
             out.append(("Exercises", [
                 {"exercise": p.exercise.name, "side": p.side_words, "dose": p.exercise.dose,
@@ -191,11 +216,12 @@ def build_report(
     options: FindingOptions | None = None,
 ) -> Report:
     """Gather everything a report shows. Findings come from ``findings``, else the analysis,
-    else are derived here."""
+    else are derived here; none (nor exercises) while the photo check holds them back, the reason
+    then in ``findings_held`` (the red flags are always shown)."""
     del photo  # the photo itself is drawn by annotate(); kept in the signature for symmetry
-    fs = tuple(findings) if findings is not None else tuple(analysis.findings) or derive_findings(
-        analysis.measurements, analysis.view, options
-    )
+    held = findings_held(analysis)
+    fs = () if held else tuple(findings) if findings is not None else tuple(
+        analysis.findings) or derive_findings(analysis.measurements, analysis.view, options)
     return Report(
         title="Posture screening report",
         client=client.strip() if client and client.strip() else None,
@@ -213,4 +239,6 @@ def build_report(
         scale=_scale_text(analysis.scale),
         image_size=(int(analysis.image["width"]), int(analysis.image["height"])),
         face_boxes=_face_boxes(analysis),
+        capture=analysis.capture,
+        findings_held=held,
     )

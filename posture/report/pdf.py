@@ -24,7 +24,7 @@ from posture.report.layout import (
     safe_text,
     small_note,
 )
-from posture.report.model import Report
+from posture.report.model import PHOTO_CHECK_TITLE, Report
 
 __all__ = ["render_pdf", "safe_text"]
 
@@ -32,6 +32,9 @@ __all__ = ["render_pdf", "safe_text"]
 IMAGE_MAX_W = 78.0
 IMAGE_MAX_H = 112.0
 GAP = 6.0
+
+SUMMARY_HELD = ("Findings and exercises are held back until the therapist confirms that this is how "
+                "the client habitually stands: see the photo check below.")
 
 SEVERITY_COLORS = {
     "within measurement noise": (90, 90, 90),
@@ -81,6 +84,10 @@ def render_pdf(report: Report, annotated_rgb: np.ndarray, blur_faces: bool = Fal
     pdf.set_left_margin(col_x)
     pdf.set_xy(col_x, top)
     heading(pdf, "Summary")
+    if report.findings_held:
+        pdf.set_font(FAMILY, "", 9)
+        pdf.multi_cell(0, 4.6, safe_text(SUMMARY_HELD), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.ln(1)
     for f in report.findings:
         pdf.set_font(FAMILY, "B", 10)
         pdf.multi_cell(0, 5, safe_text(f.title), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -98,6 +105,13 @@ def render_pdf(report: Report, annotated_rgb: np.ndarray, blur_faces: bool = Fal
     )
     pdf.set_left_margin(MARGIN)
     pdf.set_xy(MARGIN, max(pdf.get_y(), top + ih) + 5)
+
+    # the photo check, before any finding
+    heading(pdf, PHOTO_CHECK_TITLE)
+    pdf.set_font(FAMILY, "", 9)
+    for line in report.photo_check_lines():
+        pdf.multi_cell(0, 4.5, safe_text(f"•  {line}"), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(3)
 
     # measurements
     heading(pdf, "Measurements")
@@ -124,6 +138,11 @@ def render_pdf(report: Report, annotated_rgb: np.ndarray, blur_faces: bool = Fal
 
     # findings in full
     heading(pdf, "Findings")
+    if report.findings_held:
+        pdf.set_font(FAMILY, "", 9.5)
+        pdf.multi_cell(0, 4.8, safe_text(report.findings_held), align="L", new_x=XPos.LMARGIN,
+                       new_y=YPos.NEXT)
+        pdf.ln(2.5)
     for f in report.findings:
         pdf.set_font(FAMILY, "B", 10.5)
         pdf.multi_cell(0, 5.5, safe_text(f"{f.title} ({f.severity})"), align="L", new_x=XPos.LMARGIN,
