@@ -10,7 +10,9 @@ import streamlit as st
 
 
 def main() -> None:
-    st.set_page_config(page_title="posture", page_icon=":material/accessibility_new:", layout="wide")
+    # an emoji icon: Streamlit makes it a data: URL. A ":material/..." page icon would be fetched
+    # from fonts.gstatic.com at every load (the widgets' Material icons use the bundled font).
+    st.set_page_config(page_title="posture", page_icon="🧍", layout="wide")
     from ui.components.auth import require_access
 
     if not require_access():  # optional LAN password (POSTURE_ACCESS_PASSWORD or secrets)
