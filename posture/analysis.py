@@ -27,7 +27,6 @@ from typing import Any
 import numpy as np
 
 from posture.capture import Capture, CaptureOptions, check_capture
-from posture.constants import Z95
 from posture.errors import InvalidOptionError, MultiplePeopleError, NoPersonError, NotUprightError
 from posture.face import find_faces, head_box
 from posture.geometry import box_area, box_iou

@@ -106,4 +106,22 @@ def _summary(path: Path, analysis: Any) -> str:
         else:
             lines.append(f"  {m.label:45s} unavailable: {m.reason}")
     lines.extend(f"  warning: {w}" for w in analysis.warnings)
+    lines.extend(_capture_lines(analysis))
     return "\n".join(lines)
+
+
+def _capture_lines(analysis: Any) -> list[str]:
+    """The photo check (each failed check with what to do), then the findings or why they are held."""
+    from posture.findings import findings_held
+
+    capture = analysis.capture
+    if capture is None:
+        return []
+    lines = [f"  photo check: {c.message}" for c in capture.failed] or ["  photo check: all checks passed"]
+    if capture.confirmed and capture.stance_failed:
+        lines.append("  photo check: the stance was confirmed as the client's habit (--confirm-stance)")
+    held = findings_held(analysis)
+    if held:
+        lines.append(f"  findings: {held} (option --confirm-stance)")
+    lines.extend(f"  finding: {f.title} ({f.severity})" for f in analysis.findings)
+    return lines

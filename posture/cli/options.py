@@ -1,7 +1,7 @@
 """What the sub-commands share: the analysis options, photo loading and the exit status.
 
 ``add_analysis_options(parser)`` adds ``--view --height-cm --camera-roll --no-level --fast --person
---model``;
+--model --confirm-stance``;
 ``analyze_path(path, args)`` loads one photo and analyses it with them.
 """
 
@@ -30,6 +30,11 @@ def add_analysis_options(ap: argparse.ArgumentParser) -> None:
         "left to right (the error lists their boxes)",
     )
     ap.add_argument("--model", default=None, help="another pose .task bundle (default: bundled)")
+    ap.add_argument(
+        "--confirm-stance", action="store_true",
+        help="the pose in the photo is how the client habitually stands: show the findings even "
+        "when the photo check finds the stance or the view not neutral (recorded in the JSON)",
+    )
 
 
 def options_from_args(args: argparse.Namespace) -> Any:
@@ -41,6 +46,7 @@ def options_from_args(args: argparse.Namespace) -> Any:
         auto_level=not args.no_level,
         refine=not args.fast,
         model_path=args.model,
+        confirm_stance=args.confirm_stance,
         person=args.person,
     )
 
