@@ -190,7 +190,7 @@ def _with_findings(an: Any) -> Any:
 
 def test_png_photos_are_lossless(db_url: str) -> None:
     with open_store(db_url, StoreOptions(photo_format="PNG")) as store:
-        cid = store.create_client("P")
+        cid = store.create_client("P", consent_given=True)
         photo = _photo(2)
         aid = store.save_assessment(cid, photo, synthetic_analysis())
         with Image.open(io.BytesIO(store.get_photo_bytes(aid))) as im:
@@ -207,7 +207,7 @@ def test_exif_and_gps_never_reach_the_database(store: Store, tmp_path: Path) -> 
     Image.fromarray(rgb).save(buf, format="JPEG", exif=exif)
     assert b"SECRET-CAMERA-MAKER" in buf.getvalue()
     photo = load_photo(buf.getvalue())
-    cid = store.create_client("Exif")
+    cid = store.create_client("Exif", consent_given=True)
     aid = store.save_assessment(cid, photo, synthetic_analysis())
     data = store.get_photo_bytes(aid)
     assert b"SECRET-CAMERA-MAKER" not in data and b"Exif" not in data
@@ -238,7 +238,7 @@ def test_find_resolve_and_errors(store: Store) -> None:
 
 
 def test_failure_after_photo_insert_leaves_nothing(store: Store) -> None:
-    cid = store.create_client("Atomic")
+    cid = store.create_client("Atomic", consent_given=True)
     calls = []
 
     def boom(mapper: Any, connection: Any, target: Any) -> None:
@@ -273,7 +273,7 @@ def _writer(url: str, client_id: int, worker: int, n: int) -> None:
 @pytest.mark.slow
 def test_concurrent_saves_from_several_processes(db_url: str) -> None:
     with open_store(db_url) as store:
-        cid = store.create_client("Busy")
+        cid = store.create_client("Busy", consent_given=True)
     # separate interpreters (not multiprocessing: AppTest elsewhere in the session replaces
     # __main__, which multiprocessing's spawn would re-import)
     code = (
@@ -309,9 +309,9 @@ def _raw_bytes(db_file: Path) -> bytes:
 
 def test_delete_client_erases_every_byte(store: Store, db_url: str) -> None:
     marker = f"ZQX-{uuid.uuid4().hex}"
-    keep = store.create_client("Keeper")
+    keep = store.create_client("Keeper", consent_given=True)
     keep_aid = store.save_assessment(keep, _photo(7), synthetic_analysis(), notes="stays")
-    gone = store.create_client(marker, notes=f"notes {marker}")
+    gone = store.create_client(marker, notes=f"notes {marker}", consent_given=True)
     aids = [store.save_assessment(gone, _photo(10 + i, (200, 150)), synthetic_analysis(float(i)),
                                   notes=f"assessment {marker}") for i in range(3)]
     chunks = []
@@ -395,9 +395,9 @@ def test_postgresql_delete_leaves_no_bytes_in_table_files(db_url: str) -> None:
         if data_dir is None:
             pytest.skip("the server's data directory is not readable here (not tools/pg_test_server.sh)")
         marker = f"ZQX-{uuid.uuid4().hex}"
-        keep = store.create_client("Keeper")
+        keep = store.create_client("Keeper", consent_given=True)
         keep_aid = store.save_assessment(keep, _photo(21, (200, 150)), synthetic_analysis())
-        gone = store.create_client(marker)
+        gone = store.create_client(marker, consent_given=True)
         aid = store.save_assessment(gone, _photo(22, (200, 150)), synthetic_analysis(), notes=marker)
         data = store.get_photo_bytes(aid)
         # JPEG bytes are incompressible: TOAST stores them raw in ~2 kB chunks; sample the middle of
@@ -425,7 +425,7 @@ def test_postgresql_without_vacuum_full_the_bytes_stay(db_url: str) -> None:
         data_dir = _pg_data_dir(store)
         if data_dir is None:
             pytest.skip("the server's data directory is not readable here (not tools/pg_test_server.sh)")
-        cid = store.create_client("Lingers")
+        cid = store.create_client("Lingers", consent_given=True)
         aid = store.save_assessment(cid, _photo(23, (200, 150)), synthetic_analysis())
         data = store.get_photo_bytes(aid)
         store.delete_client(cid)
@@ -442,7 +442,7 @@ def test_markers_are_found_before_delete(store: Store, db_url: str) -> None:
     if not store.is_sqlite:
         pytest.skip("raw file search is for SQLite")
     marker = f"ZQX-{uuid.uuid4().hex}"
-    cid = store.create_client(marker)
+    cid = store.create_client(marker, consent_given=True)
     aid = store.save_assessment(cid, _photo(11, (200, 150)), synthetic_analysis())
     data = store.get_photo_bytes(aid)
     raw = _raw_bytes(Path(db_url.removeprefix("sqlite:///")))
@@ -526,7 +526,7 @@ def test_export_zip(store: Store) -> None:
 def test_backup_is_a_working_copy(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'live.db'}"
     with open_store(url) as store:
-        cid = store.create_client("Backed up")
+        cid = store.create_client("Backed up", consent_given=True)
         aid = store.save_assessment(cid, _photo(), synthetic_analysis())
         out = store.backup(tmp_path / "bk" / "copy.db")
     with open_store(f"sqlite:///{out}") as copy:
@@ -537,7 +537,7 @@ def test_backup_is_a_working_copy(tmp_path: Path) -> None:
 def test_cli_export_and_backup(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     with open_store(url) as store:
-        cid = store.create_client("Dora Client")
+        cid = store.create_client("Dora Client", consent_given=True)
         store.save_assessment(cid, _photo(), synthetic_analysis())
     out = tmp_path / "dora.zip"
     assert main(["db", "--database-url", url, "export", "Dora Client", "-o", str(out)]) == 0
@@ -556,7 +556,7 @@ def test_cli_on_postgresql(db_url: str, tmp_path: Path, capsys: pytest.CaptureFi
     if not db_url.startswith("postgresql"):
         pytest.skip("the PostgreSQL CLI messages")
     with open_store(db_url) as store:
-        cid = store.create_client("Pia Postgres")
+        cid = store.create_client("Pia Postgres", consent_given=True)
         aid = store.save_assessment(cid, _photo(), synthetic_analysis())
         photo = store.get_photo_bytes(aid)
         shown = store.url

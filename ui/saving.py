@@ -2,13 +2,14 @@
 
 * Consent first: nothing is written for a client whose consent to storing their photo and
   measurements is neither recorded already nor given now.
-* All or nothing: should the save fail after a new client or a new consent was written, those are
-  undone, so nothing partial stays behind.
+* All or nothing: the new client, the new consent and the assessment are written in ONE store
+  transaction (:meth:`posture.store.Store.save_for_client`), so a failure leaves nothing partial.
+  The store itself refuses an assessment for a client without recorded consent.
 * What is saved is the CURRENT analysis (hand-placed landmarks and findings included);
   :func:`fingerprint` tells whether that exact analysis was saved already.
 
 The New-assessment page (``ui/pages/assessment.py``) only reads its widgets and calls
-:func:`save_assessment`. Failures are logged by exception type only.
+:func:`save_assessment`. Failures are logged with their traceback, never with a photo, a name or a note.
 """
 
 from __future__ import annotations
@@ -16,13 +17,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import logging
 
 from posture.analysis import Analysis
 from posture.imaging import Photo
-from posture.store import Store, StoreError
-
-log = logging.getLogger("posture.app")
+from posture.store import ConsentError, Store, StoreError
 
 NO_CONSENT = (
     "Not saved: the client's consent to storing their photo and measurements is not recorded. "
@@ -54,34 +52,11 @@ def save_assessment(
     """Save the CURRENT analysis (hand corrections and findings included) for a client.
 
     ``client_id`` None creates the client ``new_name`` first. Consent must be recorded already or
-    given now (``consent``), else nothing is written (StoreError). Should the save fail after a
-    new client or a new consent was written, those are undone, so nothing partial stays behind.
+    given now (``consent``), else nothing is written (StoreError). The client, the consent and the
+    assessment are one transaction: should any step fail, none of them stays behind.
     Returns (client id, assessment id)."""
-    created = False
-    consent_added = False
-    if client_id is None:
-        if not new_name.strip():
-            raise StoreError("A new client needs a name or a code.", "Enter a name or a pseudonymous code.")
-        if not consent:
-            raise StoreError(NO_CONSENT, NOTHING_SAVED)
-        client_id = int(store.create_client(new_name, consent_given=True))
-        created = True
-    else:
-        client = store.get_client(client_id)
-        if not client.consent_given:
-            if not consent:
-                raise StoreError(NO_CONSENT, NOTHING_SAVED)
-            store.record_consent(client_id, True)
-            consent_added = True
     try:
-        aid = int(store.save_assessment(client_id, photo, analysis, notes=notes, taken_at=taken_at))
-    except BaseException:
-        try:
-            if created:
-                store.delete_client(client_id)
-            elif consent_added:
-                store.record_consent(client_id, False)
-        except Exception as undo:  # the original error is the one to report
-            log.error("undoing a failed save failed: %s", type(undo).__name__)
-        raise
-    return client_id, aid
+        return store.save_for_client(photo, analysis, client_id=client_id, new_name=new_name,
+                                     consent=consent, notes=notes, taken_at=taken_at)
+    except ConsentError:
+        raise StoreError(NO_CONSENT, NOTHING_SAVED) from None

@@ -3,7 +3,8 @@
     from posture.store import open_store
     with open_store() as store:                      # POSTURE_DATABASE_URL or POSTURE_DATA_DIR/posture.db
         cid = store.create_client("AB-0042", consent_given=True)
-        aid = store.save_assessment(cid, photo, analysis, notes="intake")
+        aid = store.save_assessment(cid, photo, analysis, notes="intake")   # refused without consent
+        cid, aid = store.save_for_client(photo, analysis, new_name="CD-7", consent=True)  # one transaction
         before, after = (r.to_analysis() for r in store.list_assessments(cid)[-2:])
 
 :mod:`.models` the tables, :mod:`.engine` where the data lives, the engine, migrations and
@@ -13,6 +14,7 @@ backup/vacuum, :mod:`.repository` the :class:`Store` API, :mod:`.export` a clien
 from posture.store.engine import (
     DATA_DIR_ENV,
     DATABASE_URL_ENV,
+    ConsentError,
     NotFoundError,
     StoreError,
     StoreOptions,
@@ -34,6 +36,7 @@ __all__ = [
     "DATA_DIR_ENV",
     "AssessmentRecord",
     "ClientRecord",
+    "ConsentError",
     "NotFoundError",
     "Store",
     "StoreError",

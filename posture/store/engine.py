@@ -24,9 +24,12 @@ PostgreSQL
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +43,9 @@ from posture.errors import PostureError
 DATABASE_URL_ENV = "POSTURE_DATABASE_URL"
 DATA_DIR_ENV = "POSTURE_DATA_DIR"
 DB_FILENAME = "posture.db"
+# SQLite's online backup copies this many pages (4 KiB each) per step, releasing its read lock in
+# between so that writers are never held up for the whole copy.
+BACKUP_PAGES_PER_STEP = 1024
 
 _log = logging.getLogger(__name__)
 
@@ -47,6 +53,15 @@ _log = logging.getLogger(__name__)
 class StoreError(PostureError):
     code = "store_error"
     default_hint = "Check the database location (POSTURE_DATA_DIR / POSTURE_DATABASE_URL)."
+
+
+class ConsentError(StoreError):
+    """A save for a client whose consent to storing their photo and measurements is not recorded."""
+
+    code = "no_consent"
+    default_hint = (
+        "Record the client's consent first (Clients page, or Store.record_consent); nothing was saved."
+    )
 
 
 class NotFoundError(StoreError):
@@ -109,11 +124,14 @@ def _prepare_sqlite_file(url: str) -> Path | None:
 
 
 def make_engine(url: str, options: StoreOptions | None = None) -> Engine:
+    """The engine for ``url``. ``hide_parameters``: a database error's text (which reaches the
+    logs with its traceback) never carries the bound values, i.e. a client's name or notes."""
     opts = options or StoreOptions()
     if make_url(url).get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
     _prepare_sqlite_file(url)
-    engine = create_engine(url, connect_args={"timeout": opts.busy_timeout_ms / 1000.0})
+    engine = create_engine(url, connect_args={"timeout": opts.busy_timeout_ms / 1000.0},
+                           hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_con: Any, _record: Any) -> None:
@@ -159,9 +177,24 @@ def migrate(engine: Engine) -> None:
 # -- maintenance ----------------------------------------------------------------------------------
 
 
-def backup_sqlite(engine: Engine, path: str | Path) -> Path:
+BackupProgress = Callable[[int, int, int], object]
+
+
+def backup_sqlite(
+    engine: Engine,
+    path: str | Path,
+    *,
+    pages_per_step: int = BACKUP_PAGES_PER_STEP,
+    progress: BackupProgress | None = None,
+) -> Path:
     """Copy the whole SQLite database to ``path`` with SQLite's online backup API (safe while other
-    processes write). PostgreSQL: use ``pg_dump``."""
+    processes write). PostgreSQL: use ``pg_dump``.
+
+    The copy is written to a temporary owner-only file beside ``path`` and then moved over it with
+    ``os.replace`` (atomic on one file system): an existing backup at ``path`` stays whole until
+    the new one is complete, and a failure part-way (disk full, the process killed) leaves it
+    untouched and removes the temporary file. ``progress(status, remaining, total)`` is SQLite's
+    per-step callback (``pages_per_step`` pages a step); an exception raised in it aborts the copy."""
     if engine.dialect.name != "sqlite":
         url = engine.url.render_as_string(hide_password=True)
         raise StoreError(
@@ -171,21 +204,27 @@ def backup_sqlite(engine: Engine, path: str | Path) -> Path:
         )
     out = Path(path).expanduser()
     out.parent.mkdir(parents=True, exist_ok=True)
-    if out.exists():
-        out.unlink()
-    fd = os.open(out, os.O_CREAT | os.O_WRONLY, 0o600)
-    os.close(fd)
-    raw = engine.raw_connection()
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
+    os.close(fd)  # mkstemp creates the file 0o600
+    tmp = Path(tmp_name)
     try:
-        src = raw.driver_connection
-        assert isinstance(src, sqlite3.Connection)
-        dst = sqlite3.connect(str(out))
+        raw = engine.raw_connection()
         try:
-            src.backup(dst)
+            src = raw.driver_connection
+            assert isinstance(src, sqlite3.Connection)
+            dst = sqlite3.connect(str(tmp))
+            try:
+                src.backup(dst, pages=max(1, int(pages_per_step)), progress=progress)
+            finally:
+                dst.close()
         finally:
-            dst.close()
-    finally:
-        raw.close()
+            raw.close()
+        os.replace(tmp, out)
+    except BaseException:
+        for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm"), Path(f"{tmp}-journal")):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+        raise
     return out
 
 

@@ -2,11 +2,19 @@
 
 ``client.json``, and per assessment a folder with ``assessment.json`` (incl. the full analysis), the
 photo, and ``report.pdf``; ``manifest.json`` lists the contents (and why a PDF is missing, if one is).
+
+No fingerprint of the original upload leaves the machine: the analysis's ``image.sha256`` (the
+SHA-256 of the uploaded FILE, which may have carried GPS and camera metadata, so it could link the
+export to that file wherever it turns up) is dropped from every exported analysis; each assessment
+carries ``photo_sha256`` instead, the SHA-256 of the exported, metadata-free ``photo.*`` beside it
+(a checksum the recipient can verify, identifying nothing beyond the pixels they already hold).
+Inside the store ``image.sha256`` stays: the app keys its session cache and save fingerprint on it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import json
 import zipfile
@@ -47,11 +55,13 @@ def client_zip(store: _Records, client_id: int) -> bytes:
         put("client.json", json.dumps(client.to_dict(), indent=2, ensure_ascii=False))
         for n, rec in enumerate(records, start=1):
             folder = f"assessments/{n:03d}_{rec.taken_at.isoformat()}_id{rec.id}"
-            put(f"{folder}/assessment.json", json.dumps(rec.to_dict(), indent=2, ensure_ascii=False))
-            if rec.photo_mime is None:
+            photo = store.get_photo_bytes(rec.id) if rec.photo_mime is not None else None
+            doc = exported_assessment(rec.to_dict(), photo)
+            put(f"{folder}/assessment.json", json.dumps(doc, indent=2, ensure_ascii=False))
+            if photo is None:
                 continue
             ext = "png" if rec.photo_mime == "image/png" else "jpg"
-            put(f"{folder}/photo.{ext}", store.get_photo_bytes(rec.id))
+            put(f"{folder}/photo.{ext}", photo)
             pdf, why = _report_pdf(store, rec)
             if pdf is not None:
                 put(f"{folder}/report.pdf", pdf)
@@ -59,6 +69,19 @@ def client_zip(store: _Records, client_id: int) -> bytes:
                 manifest["notes"].append(f"{folder}: no PDF ({why})")
         z.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
     return buf.getvalue()
+
+
+def exported_assessment(record: dict[str, Any], photo: bytes | None) -> dict[str, Any]:
+    """An assessment's dict as exported: without the upload's SHA-256 (``analysis.image.sha256``),
+    with ``photo_sha256`` of the exported photo bytes (None without a photo)."""
+    analysis = dict(record.get("analysis") or {})
+    image = dict(analysis.get("image") or {})
+    image.pop("sha256", None)
+    if "image" in analysis:
+        analysis["image"] = image
+    out = {**record, "analysis": analysis}
+    out["photo_sha256"] = hashlib.sha256(photo).hexdigest() if photo is not None else None
+    return out
 
 
 def _report_pdf(store: _Records, rec: Any) -> tuple[bytes | None, str | None]:

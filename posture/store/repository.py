@@ -4,9 +4,17 @@ Where the data lives, the SQLite settings and the PostgreSQL notes: :mod:`postur
 The client export zip: :mod:`posture.store.export`.
 
 Atomicity
-    An assessment and its photo row are written in ONE transaction: a save lands whole or not at
-    all. Deleting a client erases every assessment and photo (cascade), then runs ``VACUUM`` and a
+    Every method is one transaction; inside :meth:`Store.transaction` the methods called join ONE
+    transaction instead (a failure anywhere undoes all of them). An assessment and its photo row are
+    written together: a save lands whole or not at all. :meth:`Store.save_for_client` creates a new
+    client, records the consent and saves the assessment in one transaction.
+    Deleting a client erases every assessment and photo (cascade), then runs ``VACUUM`` and a
     WAL checkpoint on SQLite so the bytes leave the file too.
+
+Consent
+    :meth:`Store.save_assessment` refuses (:class:`~posture.store.engine.ConsentError`) a client
+    whose consent to storing their photo and measurements is not recorded: the rule lives here,
+    not only in the app.
 
 PostgreSQL
     Photos are ``bytea`` (no large objects, so a cascade delete removes them). After a delete,
@@ -18,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +41,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from posture.errors import PostureError
 from posture.store.engine import (
+    BackupProgress,
+    ConsentError,
     NotFoundError,
     StoreError,
     StoreOptions,
@@ -167,7 +178,8 @@ def _assessment_record(a: Assessment, photo_mime: str | None) -> AssessmentRecor
 
 
 class Store:
-    """Clients, assessments and photos. Every method is one transaction.
+    """Clients, assessments and photos. Every method is one transaction (or joins the one opened
+    by :meth:`transaction` in the same thread).
 
     Create with :func:`open_store` (which migrates the schema); close with :meth:`close` or use it as
     a context manager."""
@@ -176,6 +188,9 @@ class Store:
         self.engine = engine
         self.options = options or StoreOptions()
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        # the open transaction of this thread (Streamlit runs each session in its own thread and
+        # every session shares one Store)
+        self._local = threading.local()
 
     # context management
     def __enter__(self) -> Store:
@@ -197,8 +212,27 @@ class Store:
 
     @contextmanager
     def _tx(self) -> Iterator[Session]:
+        current: Session | None = getattr(self._local, "session", None)
+        if current is not None:  # inside transaction(): join it
+            yield current
+            return
         with self._sessions() as s, s.begin():
-            yield s
+            self._local.session = s
+            self._local.vacuum_pending = False
+            try:
+                yield s
+            finally:
+                self._local.session = None
+        if getattr(self._local, "vacuum_pending", False):
+            self._local.vacuum_pending = False
+            vacuum(self.engine, self.options)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Every store call made inside joins ONE transaction: committed when the block ends, rolled
+        back entirely when it raises. A delete's VACUUM runs after the commit."""
+        with self._tx():
+            yield
 
     # clients
     def create_client(
@@ -299,7 +333,7 @@ class Store:
         with self._tx() as s:
             c = self._client(s, client_id)
             s.delete(c)
-        self._vacuum()
+            self._vacuum_after(s)
 
     # assessments
     def save_assessment(
@@ -315,7 +349,9 @@ class Store:
         ``photo`` is a :class:`posture.imaging.Photo` (its working copy is re-encoded without
         metadata) or an RGB uint8 array; ``analysis`` a :class:`posture.analysis.Analysis` (with any
         manual corrections and findings already applied). The assessment row and its photo row are
-        written in one transaction."""
+        written in one transaction.
+
+        Refused with :class:`ConsentError` when the client's consent is not recorded."""
         rgb = np.asarray(getattr(photo, "rgb", photo))
         if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
             raise StoreError("The photo must be an RGB uint8 image.", "Pass the Photo that was analysed.")
@@ -323,7 +359,11 @@ class Store:
         d = analysis.to_dict()
         scale = d.get("scale") or {}
         with self._tx() as s:
-            self._client(s, client_id)
+            if not self._client(s, client_id).consent_given:
+                raise ConsentError(
+                    f"Not saved: client #{client_id} has no recorded consent to storing their photo "
+                    "and measurements."
+                )
             a = Assessment(
                 client_id=client_id,
                 taken_at=taken_at or dt.date.today(),
@@ -345,6 +385,37 @@ class Store:
             s.add(a)
             s.flush()
             return a.id
+
+    def save_for_client(
+        self,
+        photo: Any,
+        analysis: Any,
+        *,
+        client_id: int | None = None,
+        new_name: str = "",
+        consent: bool = False,
+        notes: str = "",
+        taken_at: dt.date | None = None,
+    ) -> tuple[int, int]:
+        """Save an assessment for an existing client (``client_id``) or a new one (``new_name``),
+        recording the consent given now (``consent``) if it is not recorded yet, all in ONE
+        transaction: should any step fail, no client, no consent and no assessment is left behind.
+
+        A new client needs ``consent``; an existing one needs it recorded already or given now,
+        else :class:`ConsentError` and nothing is written. Returns (client id, assessment id)."""
+        with self.transaction():
+            if client_id is None:
+                if not (new_name or "").strip():
+                    raise StoreError("A new client needs a name or a code.",
+                                     "Enter a name or a pseudonymous code.")
+                if not consent:
+                    raise ConsentError("Not saved: the new client's consent to storing their photo "
+                                       "and measurements is not given.")
+                client_id = self.create_client(new_name, consent_given=True)
+            elif consent and not self.get_client(client_id).consent_given:
+                self.record_consent(client_id, True)
+            aid = self.save_assessment(client_id, photo, analysis, notes=notes, taken_at=taken_at)
+        return client_id, aid
 
     def update_assessment(
         self, assessment_id: int, *, analysis: Any | None = None, notes: str | None = None
@@ -384,7 +455,7 @@ class Store:
     def delete_assessment(self, assessment_id: int) -> None:
         with self._tx() as s:
             s.delete(self._assessment(s, assessment_id))
-        self._vacuum()
+            self._vacuum_after(s)
 
     def get_photo_bytes(self, assessment_id: int) -> bytes:
         """The stored (metadata-free) photo file bytes of an assessment."""
@@ -418,10 +489,11 @@ class Store:
         """A zip of everything stored about a client (see :func:`posture.store.export.client_zip`)."""
         return client_zip(self, client_id)
 
-    def backup(self, path: str | Path) -> Path:
+    def backup(self, path: str | Path, progress: BackupProgress | None = None) -> Path:
         """Copy the whole database to ``path`` with SQLite's online backup API (safe while other
-        processes write). PostgreSQL: use ``pg_dump``."""
-        return backup_sqlite(self.engine, path)
+        processes write), through a temporary file moved over ``path`` only when complete (see
+        :func:`posture.store.engine.backup_sqlite`). PostgreSQL: use ``pg_dump``."""
+        return backup_sqlite(self.engine, path, progress=progress)
 
     # helpers
     def _client(self, s: Session, client_id: int) -> Client:
@@ -436,8 +508,10 @@ class Store:
             raise NotFoundError(f"No assessment with id {assessment_id}.")
         return a
 
-    def _vacuum(self) -> None:
-        vacuum(self.engine, self.options)
+    def _vacuum_after(self, s: Session) -> None:
+        """VACUUM once the transaction that holds ``s`` has committed (never inside it)."""
+        s.flush()
+        self._local.vacuum_pending = True
 
 
 def open_store(url: str | None = None, options: StoreOptions | None = None) -> Store:
