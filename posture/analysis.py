@@ -72,6 +72,16 @@ class AnalysisOptions:
     camera_roll_deg: float | None = None
     # Estimate the camera roll from the scene's verticals (doors, wall corners).
     auto_level: bool = True
+    # The camera roll's one-sigma uncertainty when nothing in the scene gives a level reference:
+    # the roll of a hand-held phone. MEASURED, not cited (no published figure was found): the RMS of
+    # the roll that posture.level found with confidence on the 26 photos of standing people in
+    # ../shared/images that show scene verticals (casual, hand-held and tripod shots; median |roll|
+    # 0.57°, 90th percentile 2.3°, two at about 5°) is 1.6°; a prior, so the ± of a tilt is honest
+    # when the phone was held 2° off.
+    roll_sd_no_reference_deg: float = 1.6
+    # ... and when the roll was set by hand (``camera_roll_deg``): an ASSUMPTION of 0.5°, the
+    # precision of reading a phone's level or of measuring a door frame on the photo by hand.
+    roll_sd_manual_deg: float = 0.5
     # Refine on a canonical crop with test-time augmentation (False = one model pass, fast path).
     refine: bool = True
     augmentations: tuple[Augmentation, ...] = DEFAULT_AUGMENTATIONS
@@ -211,6 +221,8 @@ class Analysis:
                 available=bool(m.get("available", True)),
                 reason=m.get("reason"),
                 details=details,
+                uncertainty_parts={str(k): float(v) for k, v in (m.get("uncertainty_parts") or {}).items()
+                                   if v is not None},
             )
         image = dict(d.get("image") or {})
         level = dict(d.get("level") or {})
@@ -356,9 +368,18 @@ def analyze(
 
 
 def correct_landmarks(
-    analysis: Analysis, corrections: Mapping[str, tuple[float, float]]
+    analysis: Analysis,
+    corrections: Mapping[str, tuple[float, float]],
+    *,
+    photo_px_per_display_px: float | None = None,
 ) -> Analysis:
     """Return a new analysis with landmarks moved by hand (anatomical names, full-size pixels).
+
+    ``photo_px_per_display_px``: how many photo pixels one screen pixel covered where the points were
+    clicked (the app passes the width it showed); a hand-placed point's SD is then
+    ``MeasureContext.click_sd_display_px`` (0.5) of those. None keeps the context's figure, by default
+    the assumption that the photo was shown ``MeasureContext.click_display_px`` pixels along its long
+    side.
 
     Only the measurements and the photo check are recomputed (no model pass): a corrected point is
     marked manual, its visibility set to 1, and its placement noise becomes the click precision. The
@@ -378,6 +399,10 @@ def correct_landmarks(
         passes[:, lm] = (float(x), float(y), 1.0, 1.0)
         manual.add(name)
     ctx = replace(analysis.context, manual=frozenset(manual))
+    if photo_px_per_display_px is not None:
+        if not (math.isfinite(photo_px_per_display_px) and photo_px_per_display_px > 0):
+            raise ValueError(f"photo_px_per_display_px must be positive, got {photo_px_per_display_px!r}")
+        ctx = replace(ctx, click_sd_px=ctx.click_sd_display_px * float(photo_px_per_display_px))
     measurements = measure_all(pts, passes, ctx)
     return replace(
         analysis,
@@ -560,7 +585,8 @@ def _level(
     if opts.camera_roll_deg is not None:
         return {
             "roll_deg": float(opts.camera_roll_deg),
-            "roll_sd_deg": 0.0,
+            "roll_sd_deg": float(opts.roll_sd_manual_deg),
+            "roll_sd_source": "prior for a roll set by hand (AnalysisOptions.roll_sd_manual_deg)",
             "reference": "manual",
             "description": f"camera roll set by hand to {opts.camera_roll_deg:+.1f}°",
         }
@@ -579,7 +605,8 @@ def _level(
             }
     return {
         "roll_deg": 0.0,
-        "roll_sd_deg": 0.0,
+        "roll_sd_deg": float(opts.roll_sd_no_reference_deg),
+        "roll_sd_source": "prior for a hand-held phone (AnalysisOptions.roll_sd_no_reference_deg)",
         "reference": "photo edges",
         "description": NO_REFERENCE_REASON,
     }
@@ -618,8 +645,7 @@ def _scale(
         "cm_per_px": cm_per_px,
         "stature_cm": float(opts.stature_cm),
         "pixel_height": est.pixel_height / s,
-        # the estimate's uncertainty is already one sigma; dividing by Z95 is kept as it was (a later
-        # issue fixes it), so the JSON does not change in this restructuring
-        "relative_sd": est.relative_uncertainty / Z95,
+        # one sigma, as ScaleEstimate.relative_uncertainty already is (metrics multiplies by Z95)
+        "relative_sd": est.relative_uncertainty,
         "method": est.method,
     }
