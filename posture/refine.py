@@ -116,6 +116,7 @@ def refine_passes(
     dropped."""
     results: list[tuple[np.ndarray, bool]] = []
     pad = AREA_RESAMPLE_PAD_PX
+    jobs: list[tuple[Augmentation, np.ndarray, np.ndarray]] = []  # (augmentation, map, crop)
     for aug in augmentations:
         m, (ow, oh) = crop_transform(bbox, aug, canonical_height, level_deg)
         s = float(np.hypot(m[0, 0], m[1, 0]))
@@ -140,7 +141,9 @@ def refine_passes(
             src, m_src, (ow, oh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
             borderValue=(CROP_BORDER_GREY, CROP_BORDER_GREY, CROP_BORDER_GREY),
         )
-        found = net.detect(crop)
+        jobs.append((aug, m, crop))
+    # the passes, spread over the model's landmarkers (the same results as one after the other)
+    for (aug, m, _crop), found in zip(jobs, net.detect_many([c for _a, _m, c in jobs]), strict=True):
         if not found:
             continue
         inv = cv2.invertAffineTransform(m)

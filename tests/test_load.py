@@ -8,6 +8,10 @@ downloaded measurements must carry its own photo's sha256: no state bleeds betwe
 though they share one process and one pose model. Below the browser, the same holds for the
 library: four threads analysing with one shared model get exactly the serial results.
 
+The pose model is a pool of landmarkers (``posture.pose``): the pool gives the serial landmarks,
+spreads one analysis's passes over its landmarkers, and never points fd 2 at /dev/null while it
+serves a pass - an error another session logs meanwhile reaches the log, with its traceback.
+
 The other load checks live elsewhere: concurrent store writers in
 ``tests/test_store.py::test_concurrent_saves_from_several_processes``, 300 analyses without memory
 growth or model reload in ``tests/test_hardening.py::test_many_analyses_no_leak_no_reload``.
@@ -28,9 +32,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import os
 import subprocess
 import sys
+import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -39,12 +45,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import pytest
 
 from posture.analysis import AnalysisOptions, analyze
+from posture.errors import ModelError
 from posture.imaging import load_photo
-from posture.pose import PoseModel, shared_model
+from posture.pose import WORKERS_ENV, PoseModel, default_workers, shared_model
+from posture.refine import DEFAULT_AUGMENTATIONS, crop_transform
 from tests.app_server import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -193,8 +202,9 @@ def test_expected_values_tell_the_photos_apart(model: PoseModel) -> None:
 
 @pytest.mark.slow
 def test_threads_sharing_one_model_get_the_serial_results() -> None:
-    """The app runs each session in its own thread against one process-wide model: analyses run
-    from four threads at once (twice each, interleaved) equal the same analyses run one by one."""
+    """The app runs each session in its own thread against one process-wide model (a pool of
+    landmarkers): analyses run from four threads at once (twice each, interleaved) equal the same
+    analyses run one by one."""
     model = shared_model()
     photos = [(SAMPLES / name).read_bytes() for name in PHOTOS]
 
@@ -209,6 +219,139 @@ def test_threads_sharing_one_model_get_the_serial_results() -> None:
         j = i if i < len(photos) else 2 * len(photos) - 1 - i
         assert d == serial[j][0], f"{PHOTOS[j]}: threaded analysis differs from the serial one"
         assert np.array_equal(lm, serial[j][1])
+
+
+def _no_timings(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if k != "timings_ms"}
+
+
+@pytest.mark.slow
+def test_the_pool_gives_the_serial_landmarks() -> None:
+    """Two landmarkers side by side give exactly what one gives pass by pass: the same points and
+    masks for twelve crops of a sample photo spread over the pool (both landmarkers served some),
+    and the same whole analysis."""
+    photo = load_photo((SAMPLES / PHOTOS[1]).read_bytes())
+    with PoseModel(workers=1) as serial, PoseModel(workers=2) as pool:
+        box = serial.detect(photo.rgb)[0].bbox()
+        crops = []
+        for k, aug in enumerate(DEFAULT_AUGMENTATIONS):  # twelve crops of different sizes
+            m, size = crop_transform(box, aug, 320 + 16 * k)
+            crops.append(np.ascontiguousarray(cv2.warpAffine(photo.rgb, m, size)))
+        one_by_one = [serial.detect(c) for c in crops]
+        spread = pool.detect_many(crops)
+        assert all(n > 0 for n in pool.served), pool.served  # the passes were spread
+        assert sum(pool.served) == len(crops)
+        for a, b in zip(one_by_one, spread, strict=True):
+            assert len(a) == len(b) and len(a) > 0
+            for pa, pb in zip(a, b, strict=True):
+                assert np.array_equal(pa.points, pb.points)
+                assert pa.mask is not None and pb.mask is not None and np.array_equal(pa.mask, pb.mask)
+        a1 = analyze(photo, "anterior", AnalysisOptions(), model=serial)
+        a2 = analyze(photo, "anterior", AnalysisOptions(), model=pool)
+        assert _no_timings(a1.to_dict()) == _no_timings(a2.to_dict())
+        assert np.array_equal(a1.landmarks, a2.landmarks)
+
+
+def test_pool_size_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(WORKERS_ENV, "3")
+    assert default_workers() == 3
+    monkeypatch.delenv(WORKERS_ENV)
+    assert default_workers() == len(os.sched_getaffinity(0))
+    for bad in ("0", "-1", "two"):
+        monkeypatch.setenv(WORKERS_ENV, bad)
+        with pytest.raises(ModelError, match=WORKERS_ENV):
+            default_workers()
+    with pytest.raises(ModelError):
+        PoseModel(workers=0)
+
+
+def test_a_closed_pool_says_so() -> None:
+    photo = load_photo((SAMPLES / PHOTOS[0]).read_bytes())
+    pool = PoseModel(workers=2)
+    pool.close()
+    pool.close()  # twice is fine
+    with pytest.raises(ModelError, match="closed"):
+        pool.detect(photo.rgb)
+    with pytest.raises(ModelError, match="closed"):
+        pool.detect_many([photo.rgb, photo.rgb])
+
+
+def _fd2() -> tuple[int, int]:
+    st = os.fstat(2)
+    return st.st_dev, st.st_ino
+
+
+@pytest.mark.slow
+def test_fd2_stays_the_original_while_analyses_run(model: PoseModel) -> None:
+    """A served pass never points fd 2 elsewhere: sampled all through two analyses running side by
+    side, and after them, fd 2 is the file it was before."""
+    photos = [load_photo((SAMPLES / n).read_bytes()) for n in PHOTOS[:2]]
+    original = _fd2()
+    samples: list[tuple[int, int]] = []
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            samples.append(_fd2())
+            time.sleep(0.001)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        with ThreadPoolExecutor(max_workers=2) as ex:
+            list(ex.map(lambda p: analyze(p, "anterior", AnalysisOptions(), model=model), photos))
+    finally:
+        stop.set()
+        sampler.join()
+    assert len(samples) > 50  # sampled all through the analyses
+    assert set(samples) == {original}, "fd 2 was redirected while a pass was served"
+    assert _fd2() == original
+
+
+@pytest.mark.slow
+def test_an_error_logged_while_another_session_analyses_reaches_the_log(
+        model: PoseModel, capfd: pytest.CaptureFixture[str]) -> None:
+    """One thread analyses a photo (its passes on the pool); another - a second app session - fails
+    again and again meanwhile and logs each failure with its traceback to fd 2, as the server's
+    log handler does. Every one of those lines reaches fd 2 (today's server log), none is lost."""
+    photo = load_photo((SAMPLES / PHOTOS[2]).read_bytes())
+    stream = open(2, "w", closefd=False, buffering=1)  # noqa: SIM115 - fd 2 itself, like the server
+    handler = logging.StreamHandler(stream)
+    log = logging.getLogger("posture.test.other_session")
+    log.addHandler(handler)
+    log.propagate = False
+    done = threading.Event()
+    started = threading.Event()
+
+    def analyse() -> None:
+        try:
+            started.set()
+            analyze(photo, "anterior", AnalysisOptions(), model=model)
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=analyse)
+    worker.start()
+    started.wait()
+    logged = 0
+    try:
+        while not done.is_set():
+            try:
+                raise RuntimeError(f"session failure {logged}")
+            except RuntimeError:
+                log.error("other session failed #%d", logged, exc_info=True)
+            logged += 1
+            time.sleep(0.005)
+    finally:
+        worker.join()
+        log.removeHandler(handler)
+        stream.close()
+    err = capfd.readouterr().err
+    assert logged >= 10, logged  # the analysis ran while the errors were logged
+    lost = [i for i in range(logged) if f"other session failed #{i}\n" not in err]
+    assert not lost, f"{len(lost)} of {logged} log lines lost"
+    assert err.count("Traceback (most recent call last)") == logged
+    assert err.count("RuntimeError: session failure") == logged
 
 
 @pytest.mark.browser
