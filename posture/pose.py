@@ -50,9 +50,10 @@ BUNDLED_MODEL = Path(__file__).parent / "models" / "pose_landmarker_full.task"
 BUNDLED_MODEL_SHA256 = "d1a35b183b3de78e4e0deb2db371201caf61c07ae3c56bd7cbf2862015752cae"
 MODEL_ENV = "POSTURE_MODEL"
 
-# People the model looks for in one image: the client plus up to two bystanders, enough to tell a
-# photo with one clear client from an ambiguous one (see ``AnalysisOptions.ambiguous_area_ratio``).
-MAX_POSES = 3
+# People the model looks for in one image: the client plus up to five bystanders, enough to tell a
+# photo with one clear client from an ambiguous one (see ``AnalysisOptions.ambiguous_area_ratio``)
+# and to let the therapist pick the client among a small group (``AnalysisOptions.person``).
+MAX_POSES = 6
 # MediaPipe's own default confidences for its person detector and for the landmarker's "a person is
 # present" score (0..1).
 MIN_POSE_DETECTION_CONFIDENCE = 0.5
