@@ -1,8 +1,10 @@
 """``posture db ...``: export a client's records, back up the database.
 
     posture db export CLIENT -o FILE.zip     CLIENT = id or exact name
-    posture db backup -o FILE                SQLite online backup (safe while the app runs);
-                                             on PostgreSQL it refuses (exit 2): use pg_dump
+    posture db backup -o FILE                SQLite online backup (safe while the app runs) into a
+                                             temporary file moved over FILE when complete, so an
+                                             old backup survives a failed one; on PostgreSQL it
+                                             refuses (exit 2): use pg_dump
     posture db clients [QUERY]               list clients (id, name, consent)
 
 The database is ``--database-url``, else ``POSTURE_DATABASE_URL``, else the embedded SQLite file in
@@ -12,7 +14,10 @@ The database is ``--database-url``, else ``POSTURE_DATABASE_URL``, else the embe
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import sqlite3
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -51,13 +56,24 @@ def cmd_export(args: argparse.Namespace) -> int:
         data = store.export_client_zip(client.id)
         source = store.url
     try:
-        fd = os.open(out, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        _write_atomically(out, data)
     except OSError as exc:
         raise PostureError(f"Could not write {out} ({exc.strerror}).", "Choose a writable path.") from None
     print(f"exported client {client.id} ({client.name}) from {source} to {out} ({len(data) / 1024:.0f} KiB)")
     return 0
+
+
+def _write_atomically(out: Path, data: bytes) -> None:
+    """An owner-only temporary file beside ``out``, moved over it when complete."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, out)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
@@ -65,7 +81,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
         try:
             path = store.backup(args.output)
             source = store.url
-        except OSError as exc:
+        except (OSError, sqlite3.Error) as exc:
             raise PostureError(f"Could not write {args.output} ({exc}).", "Choose a writable path.") from None
     print(f"backed up the database {source} to {path}")
     return 0

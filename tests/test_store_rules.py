@@ -1,0 +1,216 @@
+"""The store guards its own rules (issue 14 item 4): consent checked in the library, a new client +
+consent + assessment in ONE transaction, the atomic backup, and exports that carry no fingerprint
+of the original upload. SQLite always; PostgreSQL too with POSTURE_TEST_PG_URL (tests/test_store.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import sqlite3
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from sqlalchemy import event
+
+from posture.cli import main
+from posture.imaging import Photo, load_photo
+from posture.store import ConsentError, Store, StoreError, open_store
+from posture.store import models as m
+from tests.conftest import FRONT
+from tests.test_compare import synthetic_analysis
+from tests.test_store import _count, db_url, pg_session_url, store  # noqa: F401 (fixtures)
+
+
+def _front_with_gps() -> tuple[bytes, Photo]:
+    """The shipped front-view sample re-saved with camera and GPS metadata, as a phone would."""
+    with Image.open(FRONT) as im:
+        rgb = im.convert("RGB")
+    exif = Image.Exif()
+    exif[0x010F] = "SECRET-CAMERA-MAKER"
+    exif[0x8825] = {2: (48.0, 51.0, 30.0), 1: "N"}
+    buf = io.BytesIO()
+    rgb.save(buf, format="JPEG", exif=exif, quality=95)
+    data = buf.getvalue()
+    return data, load_photo(data)
+
+
+# -- consent, in the library ------------------------------------------------------------------------
+
+
+def test_save_assessment_refuses_a_client_without_consent(store: Store) -> None:
+    _, photo = _front_with_gps()
+    cid = store.create_client("No-Consent")
+    with pytest.raises(ConsentError, match="no recorded consent") as refused:
+        store.save_assessment(cid, photo, synthetic_analysis())
+    assert isinstance(refused.value, StoreError)
+    assert "Record the client's consent" in str(refused.value)  # says what to do
+    assert store.list_assessments(cid) == [] and _count(store, m.Photo) == 0
+    store.record_consent(cid, True)
+    aid = store.save_assessment(cid, photo, synthetic_analysis())
+    assert [r.id for r in store.list_assessments(cid)] == [aid]
+    # withdrawn consent: refused again, the earlier assessment stays (erasing is a separate act)
+    store.record_consent(cid, False)
+    with pytest.raises(ConsentError):
+        store.save_assessment(cid, photo, synthetic_analysis())
+    assert [r.id for r in store.list_assessments(cid)] == [aid]
+
+
+def test_save_for_client_creates_consents_and_saves(store: Store) -> None:
+    _, photo = _front_with_gps()
+    with pytest.raises(ConsentError):
+        store.save_for_client(photo, synthetic_analysis(), new_name="AB-1", consent=False)
+    with pytest.raises(StoreError, match="name or a code"):
+        store.save_for_client(photo, synthetic_analysis(), new_name="  ", consent=True)
+    assert store.find_clients() == []
+    cid, aid = store.save_for_client(photo, synthetic_analysis(), new_name=" AB-1 ", consent=True,
+                                     notes="intake")
+    client = store.get_client(cid)
+    assert client.name == "AB-1" and client.consent_given and client.consent_at is not None
+    assert store.get_assessment(aid).notes == "intake"
+    # an existing client without consent: consent given now is recorded with the save
+    other = store.create_client("CD-2")
+    with pytest.raises(ConsentError):
+        store.save_for_client(photo, synthetic_analysis(), client_id=other, consent=False)
+    got, _ = store.save_for_client(photo, synthetic_analysis(), client_id=other, consent=True)
+    assert got == other and store.get_client(other).consent_given
+
+
+def _fail_on_photo_insert(mapper: Any, connection: Any, target: Any) -> None:
+    raise RuntimeError("disk full (injected)")
+
+
+def test_a_failure_in_the_save_leaves_no_client_and_no_consent(store: Store) -> None:
+    """The photo row fails AFTER the client row, the consent and the assessment row were written
+    in the same transaction: all of them are rolled back."""
+    _, photo = _front_with_gps()
+    unsure = store.create_client("EF-3")
+    event.listen(m.Photo, "after_insert", _fail_on_photo_insert)
+    try:
+        with pytest.raises(RuntimeError, match="injected"):
+            store.save_for_client(photo, synthetic_analysis(), new_name="GH-4", consent=True)
+        with pytest.raises(RuntimeError, match="injected"):
+            store.save_for_client(photo, synthetic_analysis(), client_id=unsure, consent=True)
+    finally:
+        event.remove(m.Photo, "after_insert", _fail_on_photo_insert)
+    assert [c.name for c in store.find_clients()] == ["EF-3"]
+    assert not store.get_client(unsure).consent_given
+    assert _count(store, m.Assessment) == 0 and _count(store, m.Photo) == 0
+    # the store works on afterwards
+    cid, _ = store.save_for_client(photo, synthetic_analysis(), new_name="GH-4", consent=True)
+    assert len(store.list_assessments(cid)) == 1
+
+
+def test_transaction_joins_calls_and_defers_the_vacuum(store: Store) -> None:
+    _, photo = _front_with_gps()
+    keep = store.create_client("Keep", consent_given=True)
+    with pytest.raises(ValueError, match="changed my mind"), store.transaction():
+        cid = store.create_client("Temp", consent_given=True)
+        store.save_assessment(cid, photo, synthetic_analysis())
+        store.delete_client(keep)  # the VACUUM must wait for the commit (and never comes here)
+        raise ValueError("changed my mind")
+    assert [c.name for c in store.find_clients()] == ["Keep"]
+    with store.transaction():
+        store.delete_client(keep)
+    assert store.find_clients() == []
+
+
+# -- the atomic backup --------------------------------------------------------------------------------
+
+
+def _stored_names(path: Path) -> list[str]:
+    con = sqlite3.connect(str(path))
+    try:
+        return [r[0] for r in con.execute("SELECT name FROM clients ORDER BY name")]
+    finally:
+        con.close()
+
+
+def test_backup_failing_mid_copy_keeps_the_old_backup(tmp_path: Path) -> None:
+    _, photo = _front_with_gps()
+    target = tmp_path / "bk" / "posture-backup.db"
+    with open_store(f"sqlite:///{tmp_path / 'live.db'}") as live:
+        live.save_for_client(photo, synthetic_analysis(), new_name="First", consent=True)
+        live.backup(target)
+        old = target.read_bytes()
+        assert _stored_names(target) == ["First"]
+        for i in range(3):  # enough photo pages for a copy of several steps
+            live.save_for_client(photo, synthetic_analysis(float(i)), new_name=f"Later-{i}", consent=True)
+        steps: list[int] = []
+
+        def fail_midway(status: int, remaining: int, total: int) -> None:
+            steps.append(remaining)
+            if len(steps) == 2:
+                raise OSError("no space left on device (injected)")
+
+        with pytest.raises(OSError, match="injected"):
+            from posture.store import engine
+
+            engine.backup_sqlite(live.engine, target, pages_per_step=8, progress=fail_midway)
+        assert len(steps) == 2 and steps[-1] > 0  # it really stopped part-way
+        assert target.read_bytes() == old  # the old backup is whole
+        assert _stored_names(target) == ["First"]
+        assert sorted(p.name for p in target.parent.iterdir()) == [target.name]  # no temp left
+        # a backup that completes replaces it, owner-only
+        live.backup(target)
+        assert _stored_names(target) == ["First", "Later-0", "Later-1", "Later-2"]
+        assert target.stat().st_mode & 0o077 == 0
+        assert sorted(p.name for p in target.parent.iterdir()) == [target.name]
+
+
+def test_cli_backup_failing_keeps_the_old_backup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite:///{tmp_path / 'live.db'}"
+    _, photo = _front_with_gps()
+    with open_store(url) as live:
+        live.save_for_client(photo, synthetic_analysis(), new_name="Only", consent=True)
+    out = tmp_path / "b.db"
+    assert main(["db", "--database-url", url, "backup", "-o", str(out)]) == 0
+    old = out.read_bytes()
+    with open_store(url) as live:
+        live.save_for_client(photo, synthetic_analysis(1.0), new_name="Second", consent=True)
+    from posture.store import engine, repository
+
+    def disk_full(status: int, remaining: int, total: int) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    def backup_that_fills_the_disk(eng: Any, path: Any, **k: Any) -> Path:
+        return engine.backup_sqlite(eng, path, pages_per_step=4, progress=disk_full)
+
+    monkeypatch.setattr(repository, "backup_sqlite", backup_that_fills_the_disk)
+    capsys.readouterr()
+    assert main(["db", "--database-url", url, "backup", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "disk is full" in err and err.count("\n") == 1  # one clear line, no traceback
+    assert out.read_bytes() == old and _stored_names(out) == ["Only"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".b.db")) == []
+
+
+# -- exports carry no fingerprint of the upload ----------------------------------------------------
+
+
+def test_export_drops_the_uploads_sha256(store: Store) -> None:
+    data, photo = _front_with_gps()
+    upload_sha = hashlib.sha256(data).hexdigest()
+    assert photo.sha256 == upload_sha  # what the analysis records about the upload
+    analysis = synthetic_analysis()
+    analysis = type(analysis).from_dict({**analysis.to_dict(), "image": photo.image_info()})
+    cid, aid = store.save_for_client(photo, analysis, new_name="Export-Me", consent=True)
+    # inside the store the upload's hash stays (the app's cache and save fingerprint use it)
+    assert store.get_assessment(aid).analysis["image"]["sha256"] == upload_sha
+    blob = store.export_client_zip(cid)
+    assert upload_sha.encode() not in blob
+    with zipfile.ZipFile(io.BytesIO(blob)) as z:
+        for name in z.namelist():
+            assert upload_sha.encode() not in z.read(name), name
+        (doc_name,) = [n for n in z.namelist() if n.endswith("assessment.json")]
+        doc = json.loads(z.read(doc_name))
+        (photo_name,) = [n for n in z.namelist() if "/photo." in n]
+        stored = z.read(photo_name)
+    assert "sha256" not in doc["analysis"]["image"]
+    assert doc["analysis"]["image"]["width"] == photo.width
+    assert doc["photo_sha256"] == hashlib.sha256(stored).hexdigest()
+    assert b"SECRET-CAMERA-MAKER" not in stored and b"GPS" not in stored
