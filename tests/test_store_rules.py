@@ -9,6 +9,7 @@ import io
 import json
 import sqlite3
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,13 @@ from posture.store import ConsentError, Store, StoreError, open_store
 from posture.store import models as m
 from tests.conftest import FRONT
 from tests.test_compare import synthetic_analysis
-from tests.test_store import _count, db_url, pg_session_url, store  # noqa: F401 (fixtures)
+from tests.test_store import _count, db_url, pg_session_url  # noqa: F401 (fixtures)
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:  # noqa: F811 (db_url is the imported fixture)
+    with open_store(db_url) as s:
+        yield s
 
 
 def _front_with_gps() -> tuple[bytes, Photo]:
