@@ -216,16 +216,26 @@ def warmup_figure(height: int = WARMUP_FIGURE_PX) -> np.ndarray:
     return img
 
 
+# The bundled model's files whose SHA-256 was checked, by identity (path, inode, size, mtime): the
+# 9 MB file is hashed once per identity, not on every analyze(); a rewritten file is checked again.
+_verified_models: set[tuple[str, int, int, int]] = set()
+
+
 def resolve_model_path(model_path: str | Path | None = None) -> Path:
-    """Explicit path > ``$POSTURE_MODEL`` > the bundled model (hash-checked)."""
+    """Explicit path > ``$POSTURE_MODEL`` > the bundled model (hash-checked once per file identity)."""
     chosen = model_path or os.environ.get(MODEL_ENV) or None
     path = Path(chosen) if chosen else BUNDLED_MODEL
     if not path.is_file():
         raise ModelError(f"Pose model file not found: {path}.")
-    if path.resolve() == BUNDLED_MODEL.resolve():
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        if digest != BUNDLED_MODEL_SHA256:
-            raise ModelError("The bundled pose model is damaged (SHA-256 mismatch).")
+    resolved = path.resolve()
+    if resolved == BUNDLED_MODEL.resolve():
+        st = resolved.stat()
+        identity = (str(resolved), st.st_ino, st.st_size, st.st_mtime_ns)
+        if identity not in _verified_models:
+            digest = hashlib.sha256(resolved.read_bytes()).hexdigest()
+            if digest != BUNDLED_MODEL_SHA256:
+                raise ModelError("The bundled pose model is damaged (SHA-256 mismatch).")
+            _verified_models.add(identity)
     return path
 
 
