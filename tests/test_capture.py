@@ -3,13 +3,21 @@ one, on constructed landmark sets (front view, image pixels, y down) and on ship
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from posture.capture import STANCE_KEYS, Capture, check_capture
+from posture.analysis import Analysis, AnalysisOptions, analyze, correct_landmarks
+from posture.capture import SCHEMA_KEYS, STANCE_KEYS, Capture, check_capture
+from posture.findings import attach_findings, derive_findings, findings_held
+from posture.imaging import load_photo
 from posture.pose import Landmark as L
+from tests.conftest import SAMPLES
 
 W, H = 600, 1000
 FRONT = 1  # anterior: the client's left is toward image +x
@@ -160,3 +168,104 @@ def test_confirmation_releases_and_round_trips() -> None:
     d = c.to_dict()
     assert d["ok"] is False and {"key", "ok", "message"} <= set(d["checks"][0])
     assert {x["key"] for x in d["checks"]} >= STANCE_KEYS
+
+
+# -- on shipped photos, through analyze() and the findings ---------------------------------------
+
+ARMS_OUT = SAMPLES / "yogait_t4.jpg"  # standing, both arms held out sideways (a yoga pose)
+NEUTRAL = SAMPLES / "yogait_tada1.jpg"  # standing, arms hanging, feet hip-width apart
+
+
+def _analyse(path: Path, model: Any, **opts: Any) -> Analysis:
+    return analyze(load_photo(path), "anterior", AnalysisOptions(**opts), model=model)
+
+
+@pytest.fixture(scope="module")
+def arms_out(model: Any) -> Analysis:
+    return _analyse(ARMS_OUT, model)
+
+
+def test_arms_held_out_hold_the_findings_back(arms_out: Analysis) -> None:
+    c = arms_out.capture
+    assert c is not None and not c.confirmed
+    assert [x.key for x in c.stance_failed] == ["arms_relaxed"]
+    msg = c.check("arms_relaxed").message  # type: ignore[union-attr]
+    assert "held out" in msg and "let the arms hang" in msg
+    for side in ("left", "right"):  # a yoga "T": both arms far from the body
+        assert c.check("arms_relaxed").values[f"{side}_arm_out_deg"] > 45  # type: ignore[union-attr]
+    got = attach_findings(arms_out)
+    assert got.findings == ()
+    reason = findings_held(got)
+    assert reason == c.hold_reason() and "held back" in reason and "let the arms hang" in reason
+    d = got.to_dict()
+    assert "findings" not in d and d["findings_held"] == reason
+    # the measurements are still all there
+    assert d["measurements"].keys() == arms_out.to_dict()["measurements"].keys()
+    assert any(m.available for m in got.measurements.values())
+
+
+def test_capture_json_keys_and_round_trip(arms_out: Analysis) -> None:
+    d = json.loads(json.dumps(arms_out.to_dict()))
+    cap = d["capture"]
+    assert set(cap) == {"ok", "confirmed", "checks"} and cap["ok"] is False and cap["confirmed"] is False
+    assert [x["key"] for x in cap["checks"]] == list(SCHEMA_KEYS)
+    for x in cap["checks"]:
+        assert {"key", "ok", "message"} <= set(x) <= {"key", "ok", "message", "values"}
+        assert isinstance(x["ok"], bool) and x["message"]
+    back = Analysis.from_dict(d)
+    assert back.capture == arms_out.capture
+    assert back.to_dict()["capture"] == cap
+    assert attach_findings(back).findings == ()  # still held after a save and reload
+
+
+def test_json_saved_before_the_photo_check_loads_as_not_checked(arms_out: Analysis) -> None:
+    d = {k: v for k, v in arms_out.to_dict().items() if k not in ("capture", "findings_held")}
+    old = Analysis.from_dict(d)
+    assert old.capture is None and "capture" not in old.to_dict()
+    assert findings_held(old) == ""
+    assert attach_findings(old).findings == derive_findings(old.measurements, old.view)
+
+
+def test_confirmation_releases_the_findings_as_usual(arms_out: Analysis, model: Any) -> None:
+    # the pose is not neutral, but the therapist confirms it is how the client stands
+    confirmed = _analyse(ARMS_OUT, model, confirm_stance=True)
+    assert confirmed.capture is not None and confirmed.capture.confirmed
+    assert confirmed.capture.stance_failed  # the check still says what failed
+    got = attach_findings(confirmed)
+    assert got.findings and got.findings == derive_findings(got.measurements, got.view)
+    d = got.to_dict()
+    assert d["capture"]["confirmed"] is True and "findings_held" not in d and d["findings"]
+    # the app's path: the same analysis confirmed afterwards (no model pass)
+    later = attach_findings(dataclasses.replace(
+        arms_out, capture=arms_out.capture.with_confirmation(True)))  # type: ignore[union-attr]
+    assert later.findings == derive_findings(arms_out.measurements, arms_out.view)
+    assert Analysis.from_dict(json.loads(json.dumps(later.to_dict()))).capture.confirmed  # type: ignore[union-attr]
+
+
+def test_correcting_the_arms_by_hand_rechecks_and_keeps_the_confirmation(arms_out: Analysis) -> None:
+    def hanging(a: Analysis) -> dict[str, tuple[float, float]]:
+        out = {}
+        for side in ("left", "right"):
+            sx, sy = a.point_xy(f"{side}_shoulder")
+            _hx, hy = a.point_xy(f"{side}_hip")
+            out[f"{side}_elbow"] = (sx, (sy + hy) / 2)
+            out[f"{side}_wrist"] = (sx, hy)
+        return out
+
+    fixed = correct_landmarks(arms_out, hanging(arms_out))
+    assert fixed.capture is not None and fixed.capture.check("arms_relaxed").ok  # type: ignore[union-attr]
+    assert not fixed.capture.holds_findings and attach_findings(fixed).findings
+    # a confirmation given before a correction stays
+    confirmed = dataclasses.replace(arms_out, capture=arms_out.capture.with_confirmation(True))  # type: ignore[union-attr]
+    x, y = arms_out.point_xy("left_hip")
+    moved = correct_landmarks(confirmed, {"left_hip": (x + 3.0, y)})
+    assert moved.capture is not None and moved.capture.confirmed and moved.capture.stance_failed
+
+
+def test_a_neutral_stance_passes_the_stance_checks(model: Any) -> None:
+    a = _analyse(NEUTRAL, model)
+    assert a.capture is not None
+    assert not a.capture.stance_failed, [x.message for x in a.capture.stance_failed]
+    assert a.capture.check("facing_camera").values["turn_deg"] < 20  # type: ignore[union-attr]
+    got = attach_findings(a)
+    assert got.findings and findings_held(got) == "" and "findings_held" not in got.to_dict()

@@ -31,10 +31,12 @@ NOTHING_SAVED = "Nothing was saved."
 
 def fingerprint(analysis: Analysis) -> str:
     """Identifies what would be saved: the photo, the view, the landmarks (hand-placed ones
-    included) and the measurements. Another correction gives another fingerprint."""
+    included), the measurements and the therapist's stance confirmation. Another correction (or
+    confirmation) gives another fingerprint."""
     d = analysis.to_dict()
     body = json.dumps([d.get("image", {}).get("sha256"), d.get("view"), d.get("landmarks"),
-                       d.get("measurements")], sort_keys=True, default=str)
+                       d.get("measurements"), (d.get("capture") or {}).get("confirmed")],
+                      sort_keys=True, default=str)
     return hashlib.sha256(body.encode()).hexdigest()
 
 

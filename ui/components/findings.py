@@ -14,6 +14,7 @@ import streamlit as st
 
 from posture.report.model import md_escape
 from ui.components import report_bridge
+from ui.components.capture import confirm_ui
 
 SEVERITY_ICON = {"marked": ":material/error:", "moderate": ":material/warning:",
                  "mild": ":material/info:"}
@@ -63,15 +64,21 @@ def exercises_ui(found: tuple[Any, ...]) -> None:
 
 
 def findings_ui(analysis: Any, note: str | None) -> None:
-    """Findings (hypotheses for the therapist), matched exercises, red flags."""
+    """Findings (hypotheses for the therapist), matched exercises, red flags. While the photo check
+    holds the findings back, the reason in their place and the stance confirmation (the red flags
+    are shown regardless)."""
     if note:
         st.info(note)
-    if not analysis.findings:
+    held = report_bridge.findings_held(analysis)
+    if not analysis.findings and not held:
         return
     disclaimer, flags_title, flags = report_bridge.clinical_texts()
     st.subheader("Findings")
     if disclaimer:
         st.caption(md_escape(disclaimer))
+    if held:
+        st.info(md_escape(held), icon=":material/pan_tool:")
+    confirm_ui(analysis)
     for f in analysis.findings:
         finding_ui(f)
     exercises_ui(analysis.findings)

@@ -36,6 +36,11 @@ def attach_findings(analysis: Analysis) -> tuple[Analysis, str | None]:
         return analysis, "The findings could not be worked out for this photo."
 
 
+def findings_held(analysis: Analysis) -> str:
+    """Why the findings are held back by the photo check ("" when they are not)."""
+    return findings.findings_held(analysis)
+
+
 def annotated_image(photo: Photo, analysis: Analysis) -> tuple[np.ndarray, str]:
     """The working copy with the analysis drawn on it (RGB uint8) and its colour legend."""
     return annotate(photo, analysis), REPORT_LEGEND

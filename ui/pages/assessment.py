@@ -27,6 +27,7 @@ from posture.pose import PoseModel, shared_model
 from posture.report.model import md_escape
 from posture.store import Store
 from ui import nav, saving, state
+from ui.components import capture as capture_ui
 from ui.components import report_bridge
 from ui.components.cards import CARD_CSS, card_html, level_text
 from ui.components.findings import findings_ui
@@ -160,9 +161,11 @@ def run_analysis(inp: Inputs, slot: Any) -> tuple[Photo, Analysis] | None:
 
 
 def apply_corrections(base: Analysis) -> tuple[Analysis, str | None]:
-    """The analysis with this session's hand-placed landmarks and the findings (no model pass)."""
+    """The analysis with this session's hand-placed landmarks, the therapist's stance confirmation
+    and the findings (no model pass)."""
     points = state.corrections_for(st.session_state, str(base.image["sha256"]), base.view.value)
     analysis = correct_landmarks(base, points) if points else base
+    analysis = capture_ui.with_confirmation(analysis, st.session_state)
     return report_bridge.attach_findings(analysis)
 
 
@@ -404,6 +407,7 @@ def render() -> None:
     with left:
         photo_ui(photo, analysis)
     with right:
+        capture_ui.photo_check_ui(analysis)
         measurements_ui(analysis)
     findings_ui(analysis, note)
     downloads_ui(photo, analysis)
