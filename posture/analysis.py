@@ -103,8 +103,9 @@ class AnalysisOptions:
     # A second person whose box is at least this fraction of the client's makes the photo ambiguous.
     ambiguous_area_ratio: float = 0.55
     # The client chosen by hand among the people detected in the photo: an index into them ordered
-    # LEFT TO RIGHT by the centre of their box (0 = leftmost; the order of
-    # ``MultiplePeopleError.boxes``). None = the largest, most central person, refused when ambiguous.
+    # LEFT TO RIGHT by the centre of their box (0 = leftmost, the order of
+    # ``MultiplePeopleError.boxes``; messages, the CLI and the app count people from 1). None = the
+    # largest, most central person, refused when ambiguous.
     person: int | None = None
     model_path: str | None = None
     # A standing client's trunk is within a few degrees of vertical; beyond this the body is lying,
@@ -452,14 +453,14 @@ def _choose_client(
     if opts.person is not None:
         if not 0 <= opts.person < len(people):
             raise InvalidOptionError(
-                f"Person {opts.person} was chosen, but {len(people)} "
+                f"Person {opts.person + 1} was chosen, but {len(people)} "
                 f"{'person was' if len(people) == 1 else 'people were'} found in the photo "
-                f"(0 to {len(people) - 1}, left to right)."
+                f"(1 to {len(people)}, counted from the left)."
             )
         if len(people) > 1:
             warnings.append(
-                f"{len(people)} people are in the photo; person {opts.person} (counted from 0, left "
-                "to right) was analysed as chosen."
+                f"{len(people)} people are in the photo; person {opts.person + 1} (counted from the "
+                "left) was analysed as chosen."
             )
         return people[opts.person]
     boxes = tuple(
@@ -480,7 +481,8 @@ def _choose_client(
             raise MultiplePeopleError(
                 f"{len(people)} people of similar size are in the photo, so it is not clear who "
                 "the client is. Left to right: "
-                + ", ".join(f"person {i} at x {b[0]:.0f}-{b[2]:.0f} px" for i, b in enumerate(boxes))
+                + ", ".join(f"person {i} at x {b[0]:.0f}-{b[2]:.0f} px"
+                            for i, b in enumerate(boxes, start=1))
                 + ".",
                 boxes=boxes,
             )

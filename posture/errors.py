@@ -66,11 +66,11 @@ class NoPersonError(PostureError):
 class MultiplePeopleError(PostureError):
     """Several people of similar size: it is not clear who the client is. ``boxes`` are the detected
     people's boxes ``(x0, y0, x1, y1)`` in pixels of the full-size photo (y down), LEFT TO RIGHT by
-    their centre: person ``i`` is ``AnalysisOptions(person=i)``."""
+    their centre: ``boxes[i]`` is ``AnalysisOptions(person=i)``, "person i+1" in the message."""
 
     code = "multiple_people"
     default_hint = (
-        "Choose the client (the app: tap their number; the CLI: --person N, 0 = leftmost), or take "
+        "Choose the client (the app: tap their number; the CLI: --person N, 1 = leftmost), or take "
         "the photo with only the client in the frame."
     )
 

@@ -1,5 +1,5 @@
 """Several people in one photo: refused with their boxes when nobody is chosen; the chosen person
-(``AnalysisOptions.person``, left to right; CLI ``--person N``) is the one analysed.
+(``AnalysisOptions.person``, 0 = leftmost; CLI ``--person N``, 1 = leftmost) is the one analysed.
 
 The photo: four shipped front views side by side (tests/people_photo.py), so each person's strip of
 the composite is known exactly."""
@@ -67,7 +67,7 @@ def test_each_pick_analyses_that_person(photo: Photo, model: PoseModel, refine: 
 
 
 def test_a_pick_out_of_range_is_a_clear_error(photo: Photo, model: PoseModel) -> None:
-    with pytest.raises(errors.InvalidOptionError, match="0 to 3, left to right"):
+    with pytest.raises(errors.InvalidOptionError, match="1 to 4, counted from the left"):
         analyze(photo, "anterior", AnalysisOptions(refine=False, person=4), model=model)
 
 
@@ -82,11 +82,13 @@ def test_one_person_photo_unchanged_by_person_zero(model: PoseModel) -> None:
 
 
 def test_cli_person(four: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["analyze", str(four), "--fast", "--person", "0"]) == 2  # counted from 1
+    assert "Person 0 was chosen" in capsys.readouterr().err
     assert main(["analyze", str(four), "--fast"]) == 2
     err = capsys.readouterr().err
-    assert "people of similar size" in err and "person 3 at x" in err
-    assert main(["analyze", str(four), "--fast", "--json", "--person", "2"]) == 0
+    assert "people of similar size" in err and "person 4 at x" in err
+    assert main(["analyze", str(four), "--fast", "--json", "--person", "3"]) == 0  # 1 = leftmost
     doc = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     lo, hi = x_range(2)
-    assert doc["method"]["person"] == 2
+    assert doc["method"]["person"] == 2  # the library's index: 0 = leftmost
     assert lo < doc["landmarks"]["right_shoulder"]["x"] < doc["landmarks"]["left_shoulder"]["x"] < hi

@@ -26,8 +26,8 @@ def add_analysis_options(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--fast", action="store_true", help="one model pass (less stable, wider ±)")
     ap.add_argument(
         "--person", type=int, default=None, metavar="N",
-        help="the client when several people are in the photo: N counts the detected people from 0, "
-        "left to right (the error lists their boxes)",
+        help="the client when several people are in the photo: N counts the detected people from 1, "
+        "left to right (the error lists them)",
     )
     ap.add_argument("--model", default=None, help="another pose .task bundle (default: bundled)")
     ap.add_argument(
@@ -47,7 +47,7 @@ def options_from_args(args: argparse.Namespace) -> Any:
         refine=not args.fast,
         model_path=args.model,
         confirm_stance=args.confirm_stance,
-        person=args.person,
+        person=None if args.person is None else args.person - 1,
     )
 
 
