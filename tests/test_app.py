@@ -435,3 +435,58 @@ def test_findings_show_their_text_literally() -> None:
                    for v in markdown + captions)
     # the exercises matched to the pattern are still offered, and the red flags
     assert len(at.expander) >= 2 and "Red flags" in at.expander[-1].label
+
+
+# -- the photo check ------------------------------------------------------------------------------
+
+
+def test_the_stance_confirmation_releases_the_findings_and_is_saved(app: AppTest, data_dir: Path) -> None:
+    from posture.findings import RED_FLAGS_TITLE
+    from posture.report.model import md_escape
+    from ui.components.capture import CONFIRM_LABEL
+
+    arms_out = FRONT.parent / "yogait_t4.jpg"  # arms held out sideways: not a neutral stance
+    upload(app, arms_out)
+    assert not app.exception and not app.error
+    # the photo check says what failed and what to do; the measurements are still shown
+    assert any("arms are not relaxed" in w.value and "let the arms hang" in w.value for w in app.warning)
+    assert cards(app)
+    # findings and exercises held back with the reason; the red flags stay
+    assert any("held back" in i.value for i in app.info)
+    assert "Exercises to consider" not in [h.value for h in app.subheader]
+    assert any(md_escape(RED_FLAGS_TITLE) == e.label for e in app.expander)
+    (box,) = [c for c in app.checkbox if c.label == CONFIRM_LABEL]
+    assert box.value is False
+
+    box.check().run(timeout=TIMEOUT)
+    assert not app.exception and not app.error
+    assert not any("held back" in i.value for i in app.info)
+    assert "Findings" in [h.value for h in app.subheader]
+    shown = [m.value for m in app.markdown]
+    assert any("**" in v and "·" in v for v in shown), "a finding's title and severity are shown"
+    (box,) = [c for c in app.checkbox if c.label == CONFIRM_LABEL]
+    assert box.value is True
+
+    # the confirmation is saved with the assessment and comes back with it
+    _fill_new_client(app, "KL-5", consent=True)
+    app.button(key="save_btn").click().run(timeout=TIMEOUT)
+    assert not app.error and app.button(key="save_btn").disabled
+    (rec,) = _store_contents(data_dir)[1]
+    assert rec.analysis["capture"]["confirmed"] is True and rec.findings
+    back = rec.to_analysis()
+    assert back.capture is not None and back.capture.confirmed and back.capture.stance_failed
+    # taking the confirmation back holds the findings again, and the save is offered again
+    next(c for c in app.checkbox if c.label == CONFIRM_LABEL).uncheck().run(timeout=TIMEOUT)
+    assert any("held back" in i.value for i in app.info)
+    assert not app.button(key="save_btn").disabled
+
+
+def test_a_neutral_photo_shows_no_confirmation_box(app: AppTest) -> None:
+    from ui.components.capture import CONFIRM_LABEL
+
+    upload(app, FRONT.parent / "yogait_tada1.jpg")
+    assert not app.exception and not app.error
+    assert not [c for c in app.checkbox if c.label == CONFIRM_LABEL]
+    assert not any("held back" in i.value for i in app.info)
+    assert not any("arms are not relaxed" in w.value for w in app.warning)
+    assert "Findings" in [h.value for h in app.subheader]
