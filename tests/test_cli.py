@@ -48,3 +48,32 @@ def test_single_photo_summary_names_sides() -> None:
     assert "Shoulder line tilt" in proc.stdout
     assert "±" in proc.stdout
     assert any(w in proc.stdout for w in ("right shoulder lower", "left shoulder lower", "shoulders level"))
+
+
+ARMS_OUT = SAMPLES / "yogait_t4.jpg"  # arms held out sideways: the photo check holds the findings
+
+
+@pytest.mark.slow
+def test_confirm_stance_releases_the_held_findings() -> None:
+    held = _run("analyze", str(ARMS_OUT), "--fast", "--json")
+    confirmed = _run("analyze", str(ARMS_OUT), "--fast", "--json", "--confirm-stance")
+    assert held.returncode == 0 and confirmed.returncode == 0, held.stderr + confirmed.stderr
+    h, c = json.loads(held.stdout), json.loads(confirmed.stdout)
+    assert h["capture"]["confirmed"] is False and "findings" not in h
+    assert "held back" in h["findings_held"] and "let the arms hang" in h["findings_held"]
+    assert c["capture"]["confirmed"] is True and c["findings"] and "findings_held" not in c
+    # the same photo check and the same measurements either way: only the confirmation differs
+    assert c["capture"]["checks"] == h["capture"]["checks"]
+    assert c["measurements"] == h["measurements"]
+
+
+def test_text_output_prints_the_failed_checks_and_the_hold_reason() -> None:
+    proc = _run("analyze", str(ARMS_OUT), "--fast")
+    assert proc.returncode == 0, proc.stderr
+    checks = [line for line in proc.stdout.splitlines() if line.strip().startswith("photo check:")]
+    assert any("arms are not relaxed" in line and "let the arms hang" in line for line in checks)
+    assert any(line.strip().startswith("findings:") and "held back" in line and "--confirm-stance" in line
+               for line in proc.stdout.splitlines())
+    assert "finding:" not in proc.stdout
+    ok = _run("analyze", str(ARMS_OUT), "--fast", "--confirm-stance")
+    assert "held back" not in ok.stdout and "  finding: " in ok.stdout

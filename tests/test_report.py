@@ -306,3 +306,69 @@ def test_sections_carry_what_the_findings_display_needs(front) -> None:  # type:
     for row, p in zip(rows, rep.exercises, strict=True):
         assert row["cues"] == "; ".join(p.exercise.cues)
         assert row["for"] == "; ".join(p.reasons) and found[0].title in row["for"]
+
+
+# -- the photo check -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def arms_out(model: PoseModel):  # type: ignore[no-untyped-def]
+    photo = load_photo(FRONT.parent / "yogait_t4.jpg")  # arms held out sideways
+    return photo, attach_findings(analyze(photo, "anterior", OPTS, model=model))
+
+
+def test_pdf_holds_findings_and_exercises_with_the_reason(arms_out) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    photo, analysis = arms_out
+    assert analysis.capture.holds_findings and not analysis.findings
+    rep = build_report(photo, analysis)
+    assert rep.findings == () and rep.exercises == () and rep.findings_held
+    text = flat(pdf_text(render_pdf(rep, annotate(photo, analysis))))
+    assert "Photo check" in text
+    for c in analysis.capture.failed:  # every failed check with what to do
+        assert flat(safe_text(c.message)) in text, c.message
+    # the reason in place of the findings (its text may run across a page break)
+    held = text[text.index("Findings and exercises are held back:"):]
+    assert "let the arms hang" in held and "habitually stands to see them" in held
+    assert "Exercises" not in text
+    for flag in RED_FLAGS:  # red flags always
+        assert flat(flag) in text, flag
+    secs = dict(rep.sections())
+    assert secs["Findings"] == md_escape(rep.findings_held) and "Exercises" not in secs
+    assert "arms are not relaxed" in str(secs["Photo check"]).replace("\\", "")
+    assert rep.to_dict()["capture"]["confirmed"] is False
+
+    # confirmed by the therapist: the findings and their exercises come back, the check stays listed
+    ok = attach_findings(dataclasses.replace(
+        analysis, capture=analysis.capture.with_confirmation(True)))
+    rep2 = build_report(photo, ok)
+    assert rep2.findings and not rep2.findings_held
+    text2 = flat(pdf_text(render_pdf(rep2, annotate(photo, ok))))
+    assert "held back" not in text2 and "habitually stands" in text2
+    for f in rep2.findings:
+        assert f.title in text2
+
+
+def test_pdf_says_when_all_checks_passed(front) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    from posture.capture import Capture, CaptureCheck
+    from posture.report.model import PHOTO_CHECK_PASSED
+
+    photo, analysis = front
+    passed = dataclasses.replace(analysis, capture=Capture(tuple(
+        CaptureCheck(c.key, True, c.message) for c in analysis.capture.checks)))
+    text = flat(pdf_text(render_pdf(build_report(photo, passed), annotate(photo, passed))))
+    assert flat(PHOTO_CHECK_PASSED) in text
+
+
+@pytest.mark.slow
+def test_cli_report_with_and_without_confirm_stance(tmp_path: Path) -> None:
+    photo = str(FRONT.parent / "yogait_t4.jpg")
+    held, ok = tmp_path / "held.pdf", tmp_path / "ok.pdf"
+    assert main(["report", photo, "--fast", "--no-level", "-o", str(held)]) == 0
+    assert main(["report", photo, "--fast", "--no-level", "--confirm-stance", "-o", str(ok)]) == 0
+    t_held, t_ok = flat(pdf_text(held.read_bytes())), flat(pdf_text(ok.read_bytes()))
+    assert "Photo check" in t_held and "held back" in t_held and "Red flags" in t_held
+    assert "held back" not in t_ok and "habitually stands" in t_ok and "Red flags" in t_ok
