@@ -13,8 +13,10 @@ first analysis loads the model; it is not counted).
 
 Printed per N: the time to the FIRST result and to the LAST; then last(N)/one where ``one`` is the
 N=1 result (min over ``--repeats``; each N's figures are the minimum of the repeats' first/last,
-too). The machine is shared (2 cores): run it when nothing else is running. The last line is
-machine readable::
+too); the app server's CPU seconds per session (from /proc: less sensitive to other load than the
+wall times) and the machine's 1-minute load average after the round. The machine is shared (2
+cores): run it when nothing else is running - the load average says whether it was. The last line
+is machine readable::
 
     load_one_s=<x> load_last2_s=<..> load_last4_s=<..> load_last8_s=<..> ratio_last4_one=<r> \
 mismatches=<m> errors=<e> workers=<w> cores=<c>
@@ -86,6 +88,17 @@ class Round:
     first_s: float
     last_s: float
     outcomes: tuple[Outcome, ...]
+    server_cpu_s: float = float("nan")  # the app server's CPU seconds during the round
+    loadavg: float = float("nan")  # the machine's 1-minute load average after it
+
+
+def _cpu_s(pid: int) -> float:
+    """utime + stime of a process, in seconds (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
 
 
 def expected_values() -> dict[str, Expected]:
@@ -139,10 +152,12 @@ async def _round(browser: Any, server: AppServer, names: list[str],
                  expected: dict[str, Expected | None]) -> Round:
     ready: asyncio.Barrier = asyncio.Barrier(len(names))
     start: list[float] = []
+    cpu0 = _cpu_s(server.proc.pid)
     outcomes = await asyncio.gather(*(_session(browser, server, n, expected.get(n), ready, start)
                                       for n in names))
     secs = [o.seconds for o in outcomes]
-    return Round(len(names), min(secs), max(secs), tuple(outcomes))
+    return Round(len(names), min(secs), max(secs), tuple(outcomes),
+                 _cpu_s(server.proc.pid) - cpu0, os.getloadavg()[0])
 
 
 async def run(sessions: list[int], repeats: int, expected: dict[str, Expected | None]) -> list[Round]:
@@ -160,7 +175,8 @@ async def run(sessions: list[int], repeats: int, expected: dict[str, Expected | 
                     for r in range(repeats):
                         rd = await _round(browser, server, list(PHOTOS[:n]), expected)
                         bad = [o for o in rd.outcomes if o.error or not o.matches]
-                        print(f"  N={n} repeat {r + 1}: first {rd.first_s:.2f} s, last {rd.last_s:.2f} s"
+                        print(f"  N={n} repeat {r + 1}: first {rd.first_s:.2f} s, last {rd.last_s:.2f} s, "
+                              f"server CPU {rd.server_cpu_s / n:.2f} s/session, load {rd.loadavg:.1f}"
                               + (f"  PROBLEMS: {[(o.name, o.error or 'wrong numbers') for o in bad]}"
                                  if bad else ""), flush=True)
                         rounds.append(rd)
@@ -191,16 +207,20 @@ def main(argv: list[str] | None = None) -> int:
     rounds = asyncio.run(run(sorted(set(args.sessions)), args.repeats, expected))
 
     best: dict[int, tuple[float, float]] = {}
+    cpu: dict[int, tuple[float, float]] = {}
     for n in sorted(set(args.sessions)):
         mine = [rd for rd in rounds if rd.sessions == n]
         best[n] = (min(rd.first_s for rd in mine), min(rd.last_s for rd in mine))
+        cpu[n] = (min(rd.server_cpu_s for rd in mine) / n, max(rd.loadavg for rd in mine))
     one = best[1][1]
     mismatches = sum(not o.matches and not o.error for rd in rounds for o in rd.outcomes)
     errors = sum(bool(o.error) for rd in rounds for o in rd.outcomes)
     lines.append("")
-    lines.append(f"{'N':>3} {'first result':>14} {'last result':>13} {'last/one':>9}")
+    lines.append(f"{'N':>3} {'first result':>14} {'last result':>13} {'last/one':>9} "
+                 f"{'server CPU/session':>19} {'load avg':>9}")
     for n, (first, last) in best.items():
-        lines.append(f"{n:>3} {first:>12.2f} s {last:>11.2f} s {last / one:>9.2f}")
+        lines.append(f"{n:>3} {first:>12.2f} s {last:>11.2f} s {last / one:>9.2f} "
+                     f"{cpu[n][0]:>17.2f} s {cpu[n][1]:>9.1f}")
     lines.append("")
     lines.append(f"sessions showing another photo's numbers: {mismatches}; sessions with an error: {errors}")
     ratio4 = best[4][1] / one if 4 in best else float("nan")

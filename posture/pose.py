@@ -18,7 +18,8 @@ client's anatomical sides from the declared view and the geometry (see ``posture
 Several at once: a :class:`PoseModel` is a POOL of landmarkers (one per CPU by default,
 ``workers=`` or ``$POSTURE_POSE_WORKERS``). Each landmarker serves one pass at a time; a pass takes
 whichever one is free, so sessions run side by side, and :meth:`PoseModel.detect_many` spreads one
-analysis's passes over the pool. A pass gives the same landmarks whichever landmarker serves it.
+analysis's passes over the pool (``spread=False`` / ``$POSTURE_POSE_SPREAD=0``: one after the other).
+A pass gives the same landmarks whichever landmarker serves it.
 
 mediapipe's C++ side logs to file descriptor 2 (GLOG/TF variables do not silence it) when a
 landmarker is created, on its first pass and when it is closed. fd 2 is pointed at /dev/null only
@@ -65,6 +66,9 @@ BBOX_MIN_POINTS = 4
 # The pool's size: this variable (a whole number >= 1), else one landmarker per CPU this process may
 # use - one in a worker process (``posture analyze --jobs``: the processes are the parallelism).
 WORKERS_ENV = "POSTURE_POSE_WORKERS"
+# Whether detect_many spreads one caller's passes over the pool (default) or runs them one after the
+# other on whichever landmarker is free ("0"/"false": sessions still run side by side).
+SPREAD_ENV = "POSTURE_POSE_SPREAD"
 # Closing waits this long for a pass in flight to hand its landmarker back (a hung pass is left).
 CLOSE_WAIT_S = 30.0
 # The warm-up figure's height in pixels (its width is 3/4 of it); the model finds a person in it.
@@ -190,6 +194,11 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def default_spread() -> bool:
+    """``$POSTURE_POSE_SPREAD`` ("0", "false", "no", "off" -> False), else True."""
+    return os.environ.get(SPREAD_ENV, "").strip().lower() not in ("0", "false", "no", "off")
+
+
 def warmup_figure(height: int = WARMUP_FIGURE_PX) -> np.ndarray:
     """A drawn standing figure (RGB uint8) in which the model finds a person: a warm-up pass on it
     runs the whole graph (detector AND landmarks), so every first-pass log line is written then."""
@@ -265,9 +274,10 @@ class PoseModel:
     """
 
     def __init__(self, model_path: str | Path | None = None, max_poses: int = MAX_POSES,
-                 workers: int | None = None) -> None:
+                 workers: int | None = None, spread: bool | None = None) -> None:
         self.path = resolve_model_path(model_path)
         self.workers = default_workers() if workers is None else workers
+        self.spread = default_spread() if spread is None else spread
         if self.workers < 1:
             raise ModelError(f"A pose model needs at least one landmarker (workers={self.workers}).")
         self._idle: queue.SimpleQueue[_Landmarker | None] = queue.SimpleQueue()
@@ -340,8 +350,8 @@ class PoseModel:
 
     def detect_many(self, images: Sequence[np.ndarray]) -> list[list[RawPose]]:
         """One pass per image, spread over the pool; results in the order of ``images``, the same
-        as ``[detect(i) for i in images]``."""
-        if self.workers == 1 or len(images) <= 1:
+        as ``[detect(i) for i in images]`` (which it is when ``spread`` is off)."""
+        if not self.spread or self.workers == 1 or len(images) <= 1:
             return [self.detect(im) for im in images]
         try:
             return list(self._spread.map(self.detect, images))

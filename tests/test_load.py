@@ -52,7 +52,14 @@ import pytest
 from posture.analysis import AnalysisOptions, analyze
 from posture.errors import ModelError
 from posture.imaging import load_photo
-from posture.pose import WORKERS_ENV, PoseModel, default_workers, shared_model
+from posture.pose import (
+    SPREAD_ENV,
+    WORKERS_ENV,
+    PoseModel,
+    default_spread,
+    default_workers,
+    shared_model,
+)
 from posture.refine import DEFAULT_AUGMENTATIONS, crop_transform
 from tests.app_server import (
     CHROMIUM,
@@ -250,6 +257,9 @@ def test_the_pool_gives_the_serial_landmarks() -> None:
         a2 = analyze(photo, "anterior", AnalysisOptions(), model=pool)
         assert _no_timings(a1.to_dict()) == _no_timings(a2.to_dict())
         assert np.array_equal(a1.landmarks, a2.landmarks)
+        pool.spread = False  # sessions side by side, each one's passes one after the other
+        assert all(np.array_equal(a[0].points, b[0].points)
+                   for a, b in zip(one_by_one, pool.detect_many(crops), strict=True))
 
 
 def test_pool_size_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -263,6 +273,10 @@ def test_pool_size_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
             default_workers()
     with pytest.raises(ModelError):
         PoseModel(workers=0)
+    assert default_spread()
+    for off in ("0", "false", "OFF"):
+        monkeypatch.setenv(SPREAD_ENV, off)
+        assert not default_spread()
 
 
 def test_a_closed_pool_says_so() -> None:
