@@ -19,7 +19,10 @@ cores): run it when nothing else is running - the load average says whether it w
 is machine readable::
 
     load_one_s=<x> load_last2_s=<..> load_last4_s=<..> load_last8_s=<..> ratio_last4_one=<r> \
-mismatches=<m> errors=<e> workers=<w> cores=<c>
+mismatches=<m> errors=<e> workers=<w> spread=<s> cores=<c>
+
+The server inherits the environment: ``POSTURE_POSE_WORKERS=1`` is the old single landmarker,
+``POSTURE_POSE_SPREAD=0`` keeps sessions side by side without spreading one analysis's passes.
 """
 
 from __future__ import annotations
@@ -198,10 +201,12 @@ def main(argv: list[str] | None = None) -> int:
     if max(args.sessions) > len(PHOTOS) or 1 not in args.sessions:
         raise SystemExit(f"--sessions must include 1 and stay <= {len(PHOTOS)} (one photo each)")
 
+    # the server inherits this process's environment: POSTURE_POSE_WORKERS / POSTURE_POSE_SPREAD
     workers = os.environ.get("POSTURE_POSE_WORKERS", "default")
+    spread = os.environ.get("POSTURE_POSE_SPREAD", "default")
     cores = os.cpu_count() or 1
     lines = [f"benchmarks/load.py: one app server, sessions {args.sessions}, repeats {args.repeats}, "
-             f"{cores} cores, POSTURE_POSE_WORKERS={workers}"]
+             f"{cores} cores, POSTURE_POSE_WORKERS={workers}, POSTURE_POSE_SPREAD={spread}"]
     print(lines[0], flush=True)
     expected: dict[str, Expected | None] = dict(expected_values())
     rounds = asyncio.run(run(sorted(set(args.sessions)), args.repeats, expected))
@@ -228,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     fields = [f"load_one_s={one:.2f}"]
     fields += [f"load_last{n}_s={last:.2f}" for n, (_f, last) in best.items() if n != 1]
     fields += [f"ratio_last4_one={ratio4:.2f}", f"mismatches={mismatches}", f"errors={errors}",
-               f"workers={workers}", f"cores={cores}"]
+               f"workers={workers}", f"spread={spread}", f"cores={cores}"]
     lines.append(" ".join(fields))
     report = "\n".join(lines)
     print(report)
