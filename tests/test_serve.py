@@ -251,7 +251,7 @@ def test_chromium_through_the_proxy_and_media_needs_the_login(serve: Serve) -> N
             page.locator(UPLOADER).set_input_files(str(PHOTO))
             wait_for(page, RESULT, timeout_s=MEASURE_HANG_GUARD_S)
             # the click-to-correct photo (a component in a same-origin iframe) rendered
-            page.frame_locator('iframe[title*="streamlit_image_coordinates"]').locator("#image").wait_for(
+            page.frame_locator('iframe[title*="streamlit_image_coordinates"]').first.locator("#image").wait_for(
                 timeout=MEASURE_HANG_GUARD_S * 1000)
             page.wait_for_load_state("networkidle")
             assert media, "the result page loaded no /media/ URL"

@@ -21,6 +21,7 @@ As root, a missing nginx is installed with apt-get (like chromium for the browse
 
 from __future__ import annotations
 
+import grp
 import http.server
 import os
 import pwd
@@ -51,6 +52,7 @@ DEFAULT_GUARD_PORT = 8503
 # Streamlit's server.maxUploadSize (.streamlit/config.toml) + room for the multipart envelope
 MAX_UPLOAD_MB = 25
 MAX_BODY_MB = MAX_UPLOAD_MB + 1
+UNPRIVILEGED_USER = "nobody"  # nginx's workers when `make serve` runs as root and root owns the data dir
 CERT_DAYS = 825  # the longest validity browsers accept for a TLS server certificate
 STARTUP_TIMEOUT_S = 120.0
 
@@ -154,12 +156,12 @@ def render_config(serve_dir: Path, *, listen: str, app_port: int, guard_port: in
                   key: Path, users_file: Path) -> Path:
     user_line = ""
     if os.geteuid() == 0:
-        # a root master would start its workers as "nobody", who cannot read the 0600 users file:
-        # run them as the data dir's owner (the clinic's account; root only if root owns it)
-        owner = pwd.getpwuid(serve_dir.stat().st_uid).pw_name
-        user_line = f"user {owner};"
-        if owner == "root":
-            log("warning: running as root; start `make serve` as the clinic's normal account")
+        # Started as root: the master keeps root (the key, the port, the logs), the workers that
+        # talk to the network run as the data dir's owner, or as "nobody" when root owns it. They
+        # open no file: the guard reads the users file, and nothing is buffered to disk.
+        owner = pwd.getpwuid(serve_dir.stat().st_uid)
+        worker = owner if owner.pw_uid != 0 else pwd.getpwnam(UNPRIVILEGED_USER)
+        user_line = f"user {worker.pw_name} {grp.getgrgid(worker.pw_gid).gr_name};"
     values = {
         "SERVE_DIR": str(serve_dir), "USER_LINE": user_line, "LISTEN": listen,
         "APP_PORT": str(app_port), "GUARD_PORT": str(guard_port), "CERT": str(cert), "KEY": str(key),
