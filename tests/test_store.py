@@ -594,3 +594,27 @@ def test_analysis_from_dict_round_trips_a_real_analysis(model: Any) -> None:
         Analysis.from_dict({**d, "schema": "posture.analysis/0"})
     with pytest.raises(StoreError, match="schema"):
         analysis_from_dict({**d, "schema": "posture.analysis/0"})
+
+
+def test_the_stance_confirmation_survives_a_save_and_reload(store: Store, model: Any) -> None:
+    """The photo check and the therapist's confirmation are saved with the assessment (inside the
+    analysis JSON): a held analysis comes back held, a confirmed one confirmed, with its findings."""
+    from posture.analysis import AnalysisOptions, analyze
+    from posture.findings import attach_findings
+    from tests.conftest import SAMPLES
+
+    photo = load_photo(SAMPLES / "yogait_t4.jpg")  # arms held out: a stance check fails
+    cid = store.create_client("MN-1", consent_given=True)
+    saved = {}
+    for confirm in (False, True):
+        a = attach_findings(analyze(photo, "anterior", AnalysisOptions(refine=False, confirm_stance=confirm),
+                                    model=model))
+        assert a.capture is not None and a.capture.stance_failed
+        saved[confirm] = store.get_assessment(store.save_assessment(cid, photo, a))
+    held, confirmed = (analysis_from_dict(saved[k].analysis) for k in (False, True))
+    assert held.capture is not None and not held.capture.confirmed and held.capture.holds_findings
+    assert saved[False].findings == [] and attach_findings(held).findings == ()
+    assert confirmed.capture is not None and confirmed.capture.confirmed
+    assert saved[True].findings and attach_findings(confirmed).findings
+    # the same findings again from the stored (rounded) measurements
+    assert [f.key for f in attach_findings(confirmed).findings] == [f["key"] for f in saved[True].findings]
