@@ -34,6 +34,7 @@ import numpy as np
 
 from posture.constants import LEVEL_CUTOFF, UNIT_CM, UNIT_DEG
 from posture.errors import PostureError
+from posture.significance import is_clear
 
 SCHEMA = "posture.comparison/1"
 
@@ -179,8 +180,7 @@ def _change(name: str, mb: Any, ma: Any, opts: CompareOptions) -> Change:
     delta = a - b
     unc = math.hypot(float(mb.uncertainty or 0.0), float(ma.uncertainty or 0.0))
     band = opts.band(str(mb.unit))
-    threshold = max(unc, band)
-    real = abs(delta) > threshold
+    real = is_clear(delta, unc, band)  # the one rule for "real" (posture.significance)
     what = _describe(mb, ma, opts)
     u = _unit(str(mb.unit))
     if real:

@@ -122,6 +122,13 @@ def test_same_photo_no_real_change(front_pair: dict[str, Analysis]) -> None:
         assert abs(c.delta) <= c.uncertainty
 
 
+def _roll_set_by_hand(a: Analysis) -> Analysis:
+    """The same photo with the camera stated level by hand: the roll's ± is the hand-set prior
+    instead of the no-reference (hand-held phone) prior."""
+    ctx = replace(a.context, roll_sd_deg=AnalysisOptions().roll_sd_manual_deg)
+    return replace(a, context=ctx, measurements=measure_all(a.landmarks, a.passes, ctx))
+
+
 def test_three_degree_turn_lowers_every_tilt_by_three_and_is_real(front_pair: dict[str, Analysis]) -> None:
     """Anterior view: turning the photo clockwise raises the image-left (client's right) side, so
     every tilt (positive = right side lower) drops by the turn."""
@@ -130,9 +137,18 @@ def test_three_degree_turn_lowers_every_tilt_by_three_and_is_real(front_pair: di
         ch = c.changes[name]
         assert ch.delta == pytest.approx(-3.0, abs=0.8), ch.summary
     assert c.changes["head_tilt"].delta == pytest.approx(-3.0, abs=1.2)
+    # with no level reference in either photo a 3° turn may be the camera's: not a real change
+    # (issue 12: the hand-held roll's ± is no longer 0)
     for name in TILTS:
         ch = c.changes[name]
         assert ch.uncertainty is not None and ch.band == CompareOptions().angle_band_deg
+        assert ch.real_change == (abs(ch.delta or 0) > max(ch.uncertainty, ch.band))
+        assert not ch.real_change, ch.summary
+    # with the camera stated level by hand in both, the same turn is the client's and clears both
+    c = compare(_roll_set_by_hand(front_pair["padded"]), _roll_set_by_hand(front_pair["turned3"]))
+    for name in TILTS:
+        ch = c.changes[name]
+        assert ch.uncertainty is not None
         # the rule: real only beyond both the combined ± and the band...
         assert ch.real_change == (abs(ch.delta or 0) > max(ch.uncertainty, ch.band))
         # ...and with the refined landmarks a 3° turn clears both

@@ -36,6 +36,7 @@ from posture.findings.rules import (
     counts,
     derive_findings,
     findings_held,
+    noise_band,
     other,
 )
 
@@ -66,6 +67,7 @@ __all__ = [
     "derive_findings",
     "findings_held",
     "load_exercises",
+    "noise_band",
     "other",
     "parse_exercises",
     "select_exercises",

@@ -53,7 +53,6 @@ The exercise library is :mod:`posture.findings.exercises`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -61,13 +60,14 @@ from typing import TYPE_CHECKING, Any
 from posture.constants import UNIT_CM
 from posture.formatting import format_number, format_value
 from posture.metrics import Measurement
+from posture.significance import WITHIN_NOISE, is_clear
 
 if TYPE_CHECKING:
     from posture.analysis import Analysis
 
 SCHEMA_FINDING = "posture.finding/1"
 
-NOISE = "within measurement noise"
+NOISE = WITHIN_NOISE
 MILD = "mild"
 MODERATE = "moderate"
 MARKED = "marked"
@@ -233,12 +233,18 @@ def _side(sign: int) -> str:
     return "right" if sign > 0 else "left"
 
 
-def counts(m: Measurement | None, options: FindingOptions) -> bool:
-    """True when ``m`` exceeds both its own uncertainty and the noise band."""
-    if m is None or not m.available or m.value is None or not math.isfinite(m.value):
+def noise_band(m: Measurement, options: FindingOptions | None = None) -> float:
+    """The noise band of ``m`` in its own unit (the card shows it, the findings and reports use it)."""
+    return (options or FindingOptions()).cutoffs(m).noise
+
+
+def counts(m: Measurement | None, options: FindingOptions | None = None) -> bool:
+    """True when ``m`` is a clear asymmetry by the one rule, :func:`posture.significance.is_clear`:
+    ``|value|`` exceeds both its own uncertainty and the noise band. The cards, the findings and the
+    report's table (so the PDF) all ask this."""
+    if m is None or not m.available:
         return False
-    mag = abs(m.value)
-    return mag > (m.uncertainty or 0.0) and mag > options.cutoffs(m).noise
+    return is_clear(m.value, m.uncertainty, noise_band(m, options))
 
 
 def _evidence(m: Measurement, options: FindingOptions) -> Evidence:

@@ -25,6 +25,7 @@ import numpy as np
 from PIL import Image
 
 from posture.constants import LEVEL_CUTOFF
+from posture.findings import counts
 from posture.pose import Landmark as L
 
 if TYPE_CHECKING:
@@ -131,7 +132,7 @@ def annotate(photo: Photo, analysis: Analysis, options: AnnotateOptions | None =
 
     # short side bracket
     m = ms.get("side_shortening")
-    if m is not None and m.exceeds_uncertainty() and m.value is not None and ok(
+    if counts(m) and m is not None and m.value is not None and ok(
         L.RIGHT_SHOULDER, L.LEFT_SHOULDER, L.RIGHT_HIP, L.LEFT_HIP
     ):
         side_r = m.value > 0

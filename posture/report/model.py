@@ -30,6 +30,7 @@ from posture.findings import (
 )
 from posture.formatting import format_value
 from posture.sides import FACE_LANDMARKS
+from posture.significance import CLEAR_RULE, UNCERTAINTY_COVERS, WITHIN_NOISE
 
 if TYPE_CHECKING:
     from posture.analysis import Analysis
@@ -139,7 +140,8 @@ class Report:
             out.append(("Therapist notes", md_escape(self.notes)))
         if self.warnings:
             out.append(("Warnings", "\n".join(f"- {md_escape(w)}" for w in self.warnings)))
-        out.append(("How it was measured", md_escape(f"Level: {self.level}. Scale: {self.scale}.")))
+        out.append(("How it was measured", md_escape(
+            f"Level: {self.level}. Scale: {self.scale}. {CLEAR_RULE} {UNCERTAINTY_COVERS}")))
         out.append(("Disclaimer", md_escape(self.disclaimer)))
         return out
 
@@ -178,7 +180,7 @@ def measurement_rows(analysis: Analysis, options: FindingOptions | None = None) 
         if not m.available or m.value is None:
             rows.append(MeasurementRow(m.name, m.label, "unavailable", "—", m.reason or "not measured"))
             continue
-        band = opts.cutoffs(m).band(abs(m.value)) if counts(m, opts) else "within measurement noise"
+        band = opts.cutoffs(m).band(abs(m.value)) if counts(m, opts) else WITHIN_NOISE
         detail = ""
         hd = m.details.get("height_difference")
         if hd is not None and hd.value == hd.value:  # not NaN

@@ -25,6 +25,7 @@ from posture.report.layout import (
     small_note,
 )
 from posture.report.model import PHOTO_CHECK_TITLE, Report
+from posture.significance import CLEAR_RULE, UNCERTAINTY_COVERS, WITHIN_NOISE
 
 __all__ = ["render_pdf", "safe_text"]
 
@@ -37,7 +38,7 @@ SUMMARY_HELD = ("Findings and exercises are held back until the therapist confir
                 "the client habitually stands: see the photo check below.")
 
 SEVERITY_COLORS = {
-    "within measurement noise": (90, 90, 90),
+    WITHIN_NOISE: (90, 90, 90),
     "mild": (150, 110, 0),
     "moderate": (200, 90, 0),
     "marked": (178, 34, 34),
@@ -131,8 +132,7 @@ def render_pdf(report: Report, annotated_rgb: np.ndarray, blur_faces: bool = Fal
             row.cell(safe_text(r.side))
             row.cell(safe_text(r.reading))
     small_note(pdf,
-        f"Level: {report.level}. Scale: {report.scale}. {SIGN_NOTE} A value counts only when it "
-        "exceeds both its ± and the noise band."
+        f"Level: {report.level}. Scale: {report.scale}. {SIGN_NOTE} {CLEAR_RULE} {UNCERTAINTY_COVERS}"
     )
     pdf.ln(3)
 

@@ -12,8 +12,13 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from posture.formatting import UNAVAILABLE, format_value
+from posture.findings import FindingOptions, counts, noise_band
+from posture.formatting import UNAVAILABLE, format_number, format_value
 from posture.metrics import Measurement
+from posture.significance import CLEAR_RULE, UNCERTAINTY_COVERS, WITHIN_NOISE
+
+#: the measurements' caption in the app: what the ± covers, and the one rule for "clear"
+MEASUREMENTS_CAPTION = f"{UNCERTAINTY_COVERS} {CLEAR_RULE}"
 
 
 def fmt_value(m: Measurement) -> str:
@@ -36,8 +41,17 @@ def fmt_detail(name: str, q: Any) -> str:
     return f"{label}: {format_value(abs(value), unit, getattr(q, 'uncertainty', None), signed=False)}"
 
 
-def card_html(m: Measurement, manual: Iterable[str] = ()) -> str:
-    """One measurement card as HTML (escaped): label, value ± uncertainty, side in words."""
+def band_text(m: Measurement, options: FindingOptions | None = None) -> str:
+    """The card's noise-band caption, e.g. 'noise band ±1.0°'."""
+    return f"noise band ±{format_number(noise_band(m, options), m.unit, signed=False)}"
+
+
+def card_html(
+    m: Measurement, manual: Iterable[str] = (), options: FindingOptions | None = None
+) -> str:
+    """One measurement card as HTML (escaped): label, value ± uncertainty, side in words, and the
+    noise band. A value reads as a clear asymmetry by the same rule as the findings and the PDF
+    (:func:`posture.findings.counts`: beyond its ± AND the band), else 'within measurement noise'."""
     manual_set = set(manual)
     label = html.escape(m.label)
     if not m.available or m.value is None:
@@ -47,14 +61,14 @@ def card_html(m: Measurement, manual: Iterable[str] = ()) -> str:
             f'<div class="pc-label">{label}</div>'
             f'<div class="pc-reason">unavailable: {reason}</div></div>'
         )
-    within = not m.exceeds_uncertainty()
+    within = not counts(m, options)
     side = html.escape(m.side)
-    note = "within measurement noise" if within else ""
+    note = WITHIN_NOISE if within else ""
     details = [
         fmt_detail(k, q) for k, q in m.details.items() if k != "pixels" or m.unit == "px"
     ]
     hand = [n for n in m.landmarks if n in manual_set]
-    extra = ""
+    extra = f'<div class="pc-band">{html.escape(band_text(m, options))}</div>'
     if details:
         extra += f'<div class="pc-detail">{html.escape("; ".join(details))}</div>'
     if hand:
@@ -82,6 +96,7 @@ CARD_CSS = """
 .pc-side {font-size: 0.92rem; color: #17323a;}
 .pc-note {color: #6f8288; font-size: 0.82rem;}
 .pc-detail {font-size: 0.78rem; color: #5d6f75;}
+.pc-band {font-size: 0.78rem; color: #6f8288;}
 .pc-manual {font-size: 0.78rem; color: #a35f00;}
 .pc-reason {font-size: 0.88rem; font-style: italic; padding: 0.2rem 0;}
 </style>
