@@ -29,7 +29,7 @@ from posture.store import Store
 from ui import nav, saving, state
 from ui.components import capture as capture_ui
 from ui.components import report_bridge
-from ui.components.cards import CARD_CSS, card_html, level_text
+from ui.components.cards import CARD_CSS, MEASUREMENTS_CAPTION, card_html, level_text
 from ui.components.findings import findings_ui
 from ui.components.photo import display_width, resize_for_display
 
@@ -218,7 +218,7 @@ def photo_ui(photo: Photo, analysis: Analysis) -> None:
 
 def measurements_ui(analysis: Analysis) -> None:
     st.subheader("Measurements")
-    st.caption("± is the 95% range of the measurement. Values within it are not a clear asymmetry.")
+    st.caption(MEASUREMENTS_CAPTION)
     st.markdown(
         "".join(card_html(m, analysis.manual) for m in analysis.measurements.values()),
         unsafe_allow_html=True,
