@@ -179,6 +179,23 @@ def test_the_app_listens_on_loopback_only(serve: Serve) -> None:
     assert _listening(serve.port) == {"0100007F"}  # SERVE_ADDRESS=127.0.0.1 in this test
 
 
+def test_nginx_workers_are_unprivileged(serve: Serve) -> None:
+    master = int((serve.data_dir / "serve" / "nginx.pid").read_text())
+    workers = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                uid = int(next(ln for ln in (proc / "status").read_text().splitlines()
+                               if ln.startswith("Uid:")).split()[1])
+            except (OSError, StopIteration, ValueError):
+                continue
+            if ppid == master:
+                workers.append(uid)
+    assert workers, "no nginx worker found"
+    assert all(uid != 0 for uid in workers), workers  # as root: nobody, or the data dir's owner
+
+
 def test_security_headers_on_every_answer(serve: Serve) -> None:
     for status_wanted, headers_in in ((401, {}), (200, AUTH)):
         status, h, _ = request(serve, "GET", "/", headers_in)
