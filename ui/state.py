@@ -6,13 +6,16 @@ they are health data.
 
 Layout of the state:
 
-* ``ANALYSES``: ``{(sha256, view, stature_cm): (Photo, Analysis)}`` - the model passes already run in
-  this session, at most :data:`MAX_CACHED_ANALYSES` entries (oldest dropped first).
+* ``ANALYSES``: ``{(sha256, view, stature_cm, person): (Photo, Analysis)}`` - the model passes
+  already run in this session, at most :data:`MAX_CACHED_ANALYSES` entries (oldest dropped first).
 * ``CORRECTIONS``: ``{sha256: {view: {landmark_name: (x, y)}}}`` - hand-placed landmarks in pixels of
   the full-size oriented photo (y down), per photo and per declared view (a view change swaps the
   client's sides, so corrections made under one view do not carry over to the other).
 * ``LAST_CLICK``: ``{component_key: unix_time}`` - the last click already applied, so that a rerun
   does not apply a stale click to a newly chosen landmark.
+* ``PRECISION``: ``{sha256: {view: {landmark_name: photo px per display px}}}`` - how finely each
+  hand-placed point was placed (the whole photo, the zoom, or a one-pixel nudge), for its ±.
+* ``PERSON``: ``{sha256: index}`` - the client picked among several people in a photo (left to right).
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from typing import Any
 ANALYSES = "posture_analyses"
 CORRECTIONS = "posture_corrections"
 LAST_CLICK = "posture_last_click"
+PRECISION = "posture_precision"
+PERSON = "posture_person"
 
 # A session re-analyses at most this many photo/view/height combinations without a model pass.
 # Small on purpose: each entry holds a decoded photo (up to 2048 px, ~12 MB).
@@ -54,16 +59,22 @@ CORRECTABLE: tuple[CorrectableLandmark, ...] = tuple(
 LABEL_OF = {c.name: c.label for c in CORRECTABLE}
 
 
-def analysis_key(sha256: str, view: str, stature_cm: float | None) -> tuple[str, str, float | None]:
-    return (sha256, view, None if stature_cm is None else round(float(stature_cm), 1))
+AnalysisKey = tuple[str, str, float | None, int | None]
 
 
-def cached_analysis(state: MutableMapping[str, Any], key: tuple[str, str, float | None]) -> Any:
+def analysis_key(
+    sha256: str, view: str, stature_cm: float | None, person: int | None = None
+) -> AnalysisKey:
+    """(photo, view, height, the person picked among several: None = the app's own choice)."""
+    return (sha256, view, None if stature_cm is None else round(float(stature_cm), 1), person)
+
+
+def cached_analysis(state: MutableMapping[str, Any], key: AnalysisKey) -> Any:
     """The cached ``(photo, analysis)`` for ``key`` or None."""
     return state.get(ANALYSES, {}).get(key)
 
 
-def store_analysis(state: MutableMapping[str, Any], key: tuple[str, str, float | None], value: Any) -> None:
+def store_analysis(state: MutableMapping[str, Any], key: AnalysisKey, value: Any) -> None:
     cache: dict[Any, Any] = dict(state.get(ANALYSES, {}))
     cache.pop(key, None)
     cache[key] = value
@@ -78,8 +89,11 @@ def corrections_for(state: Mapping[str, Any], sha256: str, view: str) -> dict[st
 
 
 def set_correction(
-    state: MutableMapping[str, Any], sha256: str, view: str, name: str, xy: tuple[float, float]
+    state: MutableMapping[str, Any], sha256: str, view: str, name: str, xy: tuple[float, float],
+    precision: float | None = None,
 ) -> None:
+    """Place ``name`` at ``xy`` (full-size pixels); ``precision``: photo pixels per display pixel
+    where it was placed (None: unknown, the analysis's default)."""
     if name not in LABEL_OF:
         raise KeyError(f"unknown landmark {name!r}")
     allc: dict[str, dict[str, dict[str, tuple[float, float]]]] = {
@@ -87,19 +101,70 @@ def set_correction(
     }
     allc.setdefault(sha256, {}).setdefault(view, {})[name] = (float(xy[0]), float(xy[1]))
     state[CORRECTIONS] = allc
+    prec: dict[str, dict[str, dict[str, float]]] = {
+        s: {v: dict(p) for v, p in views.items()} for s, views in state.get(PRECISION, {}).items()
+    }
+    per_point = prec.setdefault(sha256, {}).setdefault(view, {})
+    if precision is None:
+        per_point.pop(name, None)
+    else:
+        per_point[name] = float(precision)
+    state[PRECISION] = prec
+
+
+def precision_for(state: Mapping[str, Any], sha256: str, view: str) -> float | None:
+    """Photo pixels per display pixel for this photo's hand-placed points: the COARSEST of them
+    (one figure for all points, on the safe side); None when none was recorded."""
+    known = state.get(PRECISION, {}).get(sha256, {}).get(view, {})
+    placed = corrections_for(state, sha256, view)
+    values = [float(v) for k, v in known.items() if k in placed]
+    return max(values) if values and len(values) == len(placed) else None
+
+
+def chosen_person(state: Mapping[str, Any], sha256: str) -> int | None:
+    """The person picked in this photo (index left to right), or None."""
+    value = state.get(PERSON, {}).get(sha256)
+    return value if isinstance(value, int) else None
+
+
+def choose_person(state: MutableMapping[str, Any], sha256: str, index: int | None) -> None:
+    people = dict(state.get(PERSON, {}))
+    if index is None:
+        people.pop(sha256, None)
+    else:
+        people[sha256] = int(index)
+    state[PERSON] = people
 
 
 def reset_corrections(state: MutableMapping[str, Any], sha256: str) -> None:
     allc = dict(state.get(CORRECTIONS, {}))
     allc.pop(sha256, None)
     state[CORRECTIONS] = allc
+    prec = dict(state.get(PRECISION, {}))
+    prec.pop(sha256, None)
+    state[PRECISION] = prec
+
+
+Window = tuple[float, float, float, float]  # (x0, y0, x1, y1) of the photo shown, full-size px
+
+
+def click_precision(click: Mapping[str, Any] | None, full_width: int, window: Window | None = None
+                    ) -> float | None:
+    """Photo pixels per display pixel of a click (the shown width against what it showed)."""
+    try:
+        shown_w = float((click or {})["width"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    span = full_width if window is None else window[2] - window[0]
+    return span / shown_w if shown_w > 0 else None
 
 
 def click_to_full(
-    click: Mapping[str, Any], full_width: int, full_height: int
+    click: Mapping[str, Any], full_width: int, full_height: int, window: Window | None = None
 ) -> tuple[float, float] | None:
     """A click of ``streamlit_image_coordinates`` (x, y in displayed-image pixels, plus the displayed
-    width/height) -> pixels of the full-size photo. None when the click is unusable."""
+    width/height) -> pixels of the full-size photo. ``window``: the part of the photo that was shown
+    (a zoom), default the whole photo. None when the click is unusable."""
     try:
         x, y = float(click["x"]), float(click["y"])
         shown_w, shown_h = float(click["width"]), float(click["height"])
@@ -107,9 +172,10 @@ def click_to_full(
         return None
     if shown_w <= 0 or shown_h <= 0:
         return None
-    fx = x * full_width / shown_w
+    x0, y0, x1, y1 = window or (0.0, 0.0, float(full_width), float(full_height))
+    fx = x0 + x * (x1 - x0) / shown_w
     # the displayed image keeps the photo's aspect ratio; use each axis's own factor anyway
-    fy = y * full_height / shown_h
+    fy = y0 + y * (y1 - y0) / shown_h
     if not (0.0 <= fx <= full_width and 0.0 <= fy <= full_height):
         return None
     return fx, fy
@@ -125,8 +191,10 @@ def apply_click(
     landmark: str,
     full_width: int,
     full_height: int,
+    window: Window | None = None,
 ) -> bool:
-    """Record a new click as the position of ``landmark``. Returns True when something changed.
+    """Record a new click as the position of ``landmark`` (``window``: the part of the photo shown,
+    see :func:`click_to_full`). Returns True when something changed.
 
     A click already applied (same ``unix_time``) is ignored, so reruns are harmless."""
     if not click:
@@ -137,8 +205,8 @@ def apply_click(
         return False
     seen[component_key] = stamp
     state[LAST_CLICK] = seen
-    xy = click_to_full(click, full_width, full_height)
+    xy = click_to_full(click, full_width, full_height, window)
     if xy is None:
         return False
-    set_correction(state, sha256, view, landmark, xy)
+    set_correction(state, sha256, view, landmark, xy, click_precision(click, full_width, window))
     return True

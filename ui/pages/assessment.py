@@ -21,7 +21,7 @@ from typing import Any
 import streamlit as st
 
 from posture.analysis import Analysis, AnalysisOptions, analyze, correct_landmarks
-from posture.errors import PostureError
+from posture.errors import MultiplePeopleError, PostureError
 from posture.imaging import Photo, load_photo
 from posture.pose import PoseModel, shared_model
 from posture.report.model import md_escape
@@ -31,7 +31,14 @@ from ui.components import capture as capture_ui
 from ui.components import report_bridge
 from ui.components.cards import CARD_CSS, MEASUREMENTS_CAPTION, card_html, level_text
 from ui.components.findings import findings_ui
-from ui.components.photo import display_width, resize_for_display
+from ui.components.photo import (
+    ZOOM_VIEW_PX,
+    display_width,
+    draw_people,
+    resize_for_display,
+    zoom_image,
+    zoom_window,
+)
 
 log = logging.getLogger("posture.app")
 
@@ -119,30 +126,93 @@ def inputs_ui() -> Inputs | None:
 
 
 FAILED_KEY = "posture_failed_analysis"
+# {analysis key: (the people's boxes, the photo)} of the latest photo with several people in it
+PEOPLE_KEY = "posture_people_found"
+
+
+def clickable_image(rgb: Any, *, key: str, on_click: Any, cursor: str = "crosshair",
+                    image_format: str = "JPEG") -> None:
+    """A tappable image (streamlit-image-coordinates, an iframe) as wide as ``rgb`` but never wider
+    than its column: a container that wide, the image filling it. A tap reports the width the image
+    really had, so its position maps back to photo pixels at any size."""
+    from streamlit_image_coordinates import streamlit_image_coordinates
+
+    with st.container(width=int(rgb.shape[1]), key=f"box_{key}"):
+        streamlit_image_coordinates(rgb, width="stretch", key=key, on_click=on_click,
+                                    image_format=image_format, jpeg_quality=90, cursor=cursor)
+
+
+def _pick_person(sha: str, index: int | None) -> None:
+    """The client chosen among several people: their analysis replaces any other's corrections."""
+    if index != state.chosen_person(st.session_state, sha):
+        state.reset_corrections(st.session_state, sha)
+    state.choose_person(st.session_state, sha, index)
+
+
+def people_ui(sha: str, photo: Photo, boxes: tuple[tuple[float, float, float, float], ...]) -> None:
+    """Several people of similar size: the photo with each person's box and number; a tap on a
+    person (or their number below) analyses that person."""
+
+    st.warning(
+        f"{len(boxes)} people are in this photo. Tap the client on the photo, or choose their "
+        "number (counted from the left), to analyse them.", icon=":material/groups:",
+    )
+    pick_key, tap_key = f"person_pick_{sha[:16]}", f"person_tap_{sha[:16]}"
+
+    def on_pick() -> None:
+        value = st.session_state.get(pick_key)
+        if isinstance(value, int):
+            _pick_person(sha, value)
+
+    def on_tap() -> None:
+        xy = state.click_to_full(st.session_state.get(tap_key) or {}, photo.width, photo.height)
+        if xy is None:
+            return
+        inside = [((x1 - x0) * (y1 - y0), i) for i, (x0, y0, x1, y1) in enumerate(boxes)
+                  if x0 <= xy[0] <= x1 and y0 <= xy[1] <= y1]
+        if inside:  # the smallest box under the tap: the nearer of two overlapping people
+            _pick_person(sha, min(inside)[1])
+
+    st.segmented_control(
+        "Who is the client?", list(range(len(boxes))), format_func=lambda i: f"Person {i + 1}",
+        key=pick_key, on_change=on_pick,
+    )
+    shown = draw_people(photo.rgb, boxes, photo.scale)
+    width = display_width(photo.width, photo.height)
+    clickable_image(resize_for_display(shown, width), key=tap_key, on_click=on_tap, cursor="pointer")
 
 
 def run_analysis(inp: Inputs, slot: Any) -> tuple[Photo, Analysis] | None:
     """The (photo, analysis) for these inputs, from the session cache or a fresh model run.
-    Shows errors itself and returns None on failure."""
-    key = state.analysis_key(inp.sha256, inp.view, inp.stature_cm)
+    Shows errors itself (several people: the picker) and returns None on failure."""
+    person = state.chosen_person(st.session_state, inp.sha256)
+    key = state.analysis_key(inp.sha256, inp.view, inp.stature_cm, person)
     hit = state.cached_analysis(st.session_state, key)
     if hit is not None:
         photo_c, analysis_c = hit
         return photo_c, analysis_c
     failed = st.session_state.setdefault(FAILED_KEY, {})
+    people = st.session_state.setdefault(PEOPLE_KEY, {})
+    if key in people:  # several people and none chosen yet: the picker, no model pass
+        people_ui(inp.sha256, people[key][1], people[key][0])
+        return None
     if key in failed:  # a photo that failed is not analysed again on every rerun
         st.error(failed[key])
         return None
     # the progress box lives in a placeholder that every run creates, so the page below it keeps
     # its place whether or not this run had to analyse (no layout jump, no stale duplicates)
     error: str | None = None
+    crowd: tuple[tuple[float, float, float, float], ...] = ()
     with slot.status("Analysing the photo...", expanded=False) as status:
         try:
             status.update(label="Reading the photo...")
             photo = load_photo(inp.data)
             model = get_model()
             status.update(label="Finding the landmarks (several model passes)...")
-            analysis = analyze(photo, inp.view, AnalysisOptions(stature_cm=inp.stature_cm), model=model)
+            analysis = analyze(photo, inp.view, AnalysisOptions(stature_cm=inp.stature_cm, person=person),
+                               model=model)
+        except MultiplePeopleError as exc:
+            error, crowd = str(exc), exc.boxes
         except PostureError as exc:
             error = str(exc)
         except Exception as exc:
@@ -153,7 +223,12 @@ def run_analysis(inp: Inputs, slot: Any) -> tuple[Photo, Analysis] | None:
     if error is not None:
         if error != GENERIC_ERROR:  # an unexpected failure may pass on a retry
             failed.clear()  # only the latest bad photo is remembered
+            people.clear()
             failed[key] = error
+            if crowd:
+                people[key] = (crowd, photo)
+                people_ui(inp.sha256, photo, crowd)
+                return None
         st.error(error)
         return None
     state.store_analysis(st.session_state, key, (photo, analysis))
@@ -164,33 +239,48 @@ def apply_corrections(base: Analysis) -> tuple[Analysis, str | None]:
     """The analysis with this session's hand-placed landmarks, the therapist's stance confirmation
     and the findings (no model pass)."""
     points = state.corrections_for(st.session_state, str(base.image["sha256"]), base.view.value)
-    analysis = correct_landmarks(base, points) if points else base
+    # a hand-placed point is as precise as a click on the photo as it is shown here (photo_ui's width)
+    full_w, full_h = int(base.image["width"]), int(base.image["height"])
+    shown = full_w / max(1, display_width(full_w, full_h))  # photo px per display px
+    # what each click really had (the photo as wide as its column, the zoom, a one-pixel nudge):
+    # the coarsest of them, when every hand-placed point has one
+    recorded = state.precision_for(st.session_state, str(base.image["sha256"]), base.view.value)
+    shown = recorded if recorded is not None else shown
+    analysis = correct_landmarks(base, points, photo_px_per_display_px=shown) if points else base
     analysis = capture_ui.with_confirmation(analysis, st.session_state)
     return report_bridge.attach_findings(analysis)
 
 
+# the measurement cards' column (CSS px): beside the photo on a laptop, below it on a tablet
+CARDS_WIDTH_PX = 440
+# One-photo-pixel nudges of the chosen landmark: (label, help, dx, dy), y down.
+NUDGES = (
+    ("←", "one photo pixel left", -1, 0),
+    ("↑", "one photo pixel up", 0, -1),
+    ("↓", "one photo pixel down", 0, 1),
+    ("→", "one photo pixel right", 1, 0),
+)
+
+
+def _nudge(sha: str, view: str, landmark: str, point: tuple[float, float], dx: int, dy: int,
+           precision: float) -> None:
+    state.set_correction(st.session_state, sha, view, landmark, (point[0] + dx, point[1] + dy),
+                         precision)
+
+
 def photo_ui(photo: Photo, analysis: Analysis) -> None:
-    """The annotated photo; a click moves the chosen landmark there."""
-    from streamlit_image_coordinates import streamlit_image_coordinates
+    """The annotated photo, never wider than its column; a tap moves the chosen landmark there. Then
+    the zoom around that landmark to place it finely, and one-photo-pixel nudges."""
 
     sha = str(analysis.image["sha256"])
     view = analysis.view.value
     full_w, full_h = int(analysis.image["width"]), int(analysis.image["height"])
     names = [c.name for c in state.CORRECTABLE]
-    c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
-    with c1:
-        landmark = st.selectbox(
-            "Landmark to move", names, format_func=state.LABEL_OF.__getitem__, key="landmark_choice",
-            help="Choose the landmark, then click on the photo where it really is. The measurements "
-            "update at once; the model is not run again.",
-        )
-    with c2:
-        if st.button(
-            "Reset landmarks", disabled=not analysis.manual, width="stretch",
-            icon=":material/undo:",
-        ):
-            state.reset_corrections(st.session_state, sha)
-            st.rerun()
+    landmark = st.selectbox(
+        "Landmark to move", names, format_func=state.LABEL_OF.__getitem__, key="landmark_choice",
+        help="Choose the landmark, then tap the photo (or the zoom below it) where it really is. The "
+        "measurements update at once; the model is not run again.",
+    )
     comp_key = f"click_{sha[:16]}_{view}"
 
     def on_click() -> None:
@@ -202,18 +292,61 @@ def photo_ui(photo: Photo, analysis: Analysis) -> None:
 
     shown, legend = report_bridge.annotated_image(photo, analysis)
     width = display_width(full_w, full_h)
-    streamlit_image_coordinates(
-        resize_for_display(shown, width), width=width, key=comp_key, on_click=on_click,
-        image_format="JPEG", jpeg_quality=90, cursor="crosshair",
-    )
+    clickable_image(resize_for_display(shown, width), key=comp_key, on_click=on_click)
     hand = ", ".join(state.LABEL_OF.get(n, n) for n in sorted(analysis.manual))
     st.caption(
-        "Click the photo to move the chosen landmark. " + legend
+        "Tap the photo to move the chosen landmark. " + legend
         + (f" Placed by hand: {hand}." if hand else "")
         + " Sides are the client's own: in this "
         + ("front view the client's right is on the LEFT of the photo." if view == "anterior"
            else "back view the client's right is on the RIGHT of the photo.")
     )
+    zoom_ui(photo.rgb, analysis, landmark, width)  # the plain photo: no label hides the joint
+    with st.container(horizontal=True, gap="small"):
+        if st.button("Reset landmarks", disabled=not analysis.manual, icon=":material/undo:",
+                     key="reset_landmarks"):
+            state.reset_corrections(st.session_state, sha)
+            st.rerun()
+        if state.chosen_person(st.session_state, sha) is not None and st.button(
+            "Choose another person", icon=":material/groups:", key="other_person",
+        ):
+            _pick_person(sha, None)
+            st.rerun()
+
+
+def zoom_ui(rgb: Any, analysis: Analysis, landmark: str, main_width: int) -> None:
+    """A magnified crop around ``landmark`` (ZOOM_FACTOR times the photo above): a tap there places
+    it; the arrows move it one photo pixel. Shows where it is in full-photo pixels."""
+
+    sha = str(analysis.image["sha256"])
+    view = analysis.view.value
+    full_w, full_h = int(analysis.image["width"]), int(analysis.image["height"])
+    point = analysis.point_xy(landmark)
+    window = zoom_window(point, full_w, full_h, main_width)
+    precision = (window[2] - window[0]) / ZOOM_VIEW_PX  # photo px per zoom px as sent
+    zoom_key = f"zoom_{sha[:16]}_{view}"
+
+    def on_zoom() -> None:
+        state.apply_click(
+            st.session_state, zoom_key, st.session_state.get(zoom_key),
+            sha256=sha, view=view, landmark=landmark, full_width=full_w, full_height=full_h,
+            window=window,
+        )
+
+    label = state.LABEL_OF.get(landmark, landmark)
+    with st.container(border=True, key="zoom_box"):
+        st.markdown(f"**Zoom: {label}**")
+        clickable_image(zoom_image(rgb, rgb.shape[1] / full_w, window, point), key=zoom_key,
+                        on_click=on_zoom, image_format="PNG")
+        with st.container(horizontal=True, gap="small", key="nudges"):
+            for arrow, words, dx, dy in NUDGES:
+                st.button(arrow, key=f"nudge_{dx}_{dy}", help=f"Move the {label.lower()} {words}",
+                          on_click=_nudge, args=(sha, view, landmark, point, dx, dy, precision))
+        st.caption(
+            f"At x {point[0]:.1f}, y {point[1]:.1f} px of the full photo"
+            + (" (placed by hand)" if landmark in analysis.manual else " (the model's)")
+            + ". Tap the zoom where it really is; each arrow moves it one photo pixel."
+        )
 
 
 def measurements_ui(analysis: Analysis) -> None:
@@ -403,9 +536,12 @@ def render() -> None:
         log.error("correction failed: %s", type(exc).__name__)
         st.error(GENERIC_ERROR)
         return
-    left, right = st.columns([1, 1], gap="large")
-    with left:
-        photo_ui(photo, analysis)
+    # photo and numbers side by side when both fit, the numbers below the photo when not (a tablet
+    # with the sidebar open): each keeps a readable width instead of two squeezed columns
+    with st.container(horizontal=True, gap="large", key="result_row"):
+        with st.container(width=display_width(photo.width, photo.height), key="photo_col"):
+            photo_ui(photo, analysis)
+        right = st.container(width=CARDS_WIDTH_PX, key="cards_col")
     with right:
         capture_ui.photo_check_ui(analysis)
         measurements_ui(analysis)
