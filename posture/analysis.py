@@ -74,10 +74,10 @@ class AnalysisOptions:
     auto_level: bool = True
     # The camera roll's one-sigma uncertainty when nothing in the scene gives a level reference:
     # the roll of a hand-held phone. MEASURED, not cited (no published figure was found): the RMS of
-    # the roll that posture.level found with confidence on the 26 photos of standing people in
-    # ../shared/images that show scene verticals (casual, hand-held and tripod shots; median |roll|
-    # 0.57°, 90th percentile 2.3°, two at about 5°) is 1.6°; a prior, so the ± of a tilt is honest
-    # when the phone was held 2° off.
+    # the roll that analyze() found against scene verticals on the 28 of 76 photos of standing
+    # people in ../shared/images that have them (casual, hand-held and tripod shots; median |roll|
+    # 0.75°, 90th percentile 2.7°, largest 5.0°) is 1.6°; a prior, so the ± of a tilt is honest when
+    # the phone was held 2° off.
     roll_sd_no_reference_deg: float = 1.6
     # ... and when the roll was set by hand (``camera_roll_deg``): an ASSUMPTION of 0.5°, the
     # precision of reading a phone's level or of measuring a door frame on the photo by hand.
