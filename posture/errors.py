@@ -52,7 +52,7 @@ class ImageTooLargeError(ImageError):
 
 class ImageTooSmallError(ImageError):
     code = "image_too_small"
-    default_hint = "Use a photo at least 200 pixels tall showing the whole body."
+    default_hint = "Use a larger photo showing the whole body."
 
 
 class NoPersonError(PostureError):

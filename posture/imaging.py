@@ -38,15 +38,25 @@ ACCEPTED_EXTENSIONS = ("jpg", "jpeg", "png", "webp", "heic", "heif", "bmp", "tif
 
 @dataclass(frozen=True)
 class LoadOptions:
-    # A decompression bomb guard: 100 MP is 2x the largest phone sensor (48-50 MP).
+    # A decompression bomb guard: 100 MP is 2x the largest phone sensor (48-50 MP). Checked from the
+    # header (before any pixel is decoded) against the size the file declares.
     max_pixels: int = 100_000_000
-    # A whole standing body needs a few hundred pixels of height to be measured at all.
+    # The shorter side's floor: below it there is no body to measure at all. (A whole standing body
+    # needs a few hundred pixels of height for measurements worth having; a photo between the two
+    # loads, and the analysis says what it cannot measure.)
     min_side: int = 64
     # Files larger than this are refused before decoding (a 48 MP HEIC/JPEG is ~15-25 MB).
     max_bytes: int = 60 * 1024 * 1024
     # The working copy's long side. The pose model reads a 256 px crop of the person, so 2048 px
     # keeps a person who fills a third of a wide frame well above that resolution.
     max_working_side: int = 2048
+
+
+# Pillow's decompression-bomb guard, set explicitly to the documented limit (its default warns at
+# 89.5 MP, which refused photos between that and 100 MP): Pillow now warns above 100 MP (ignored:
+# LoadOptions.max_pixels is checked from the header with the real size in the message) and refuses
+# outright above 200 MP, a backstop for any caller's larger max_pixels.
+Image.MAX_IMAGE_PIXELS = LoadOptions().max_pixels
 
 
 @dataclass(frozen=True)
@@ -75,8 +85,7 @@ class Photo:
         if arr.dtype != np.uint8 or arr.ndim != 3 or arr.shape[2] != 3:
             raise UnsupportedFormatError("The image must be an RGB uint8 array of shape (H, W, 3).")
         h, w = arr.shape[:2]
-        if min(h, w) < LoadOptions().min_side:
-            raise ImageTooSmallError(f"The image is only {w}x{h} pixels.")
+        _check_min_side(w, h, LoadOptions().min_side)
         digest = hashlib.sha256(arr.tobytes()).hexdigest()
         return cls(rgb=arr, width=w, height=h, sha256=digest, source_format=name)
 
@@ -92,13 +101,15 @@ def load_photo(source: bytes | str | Path, options: LoadOptions | None = None) -
     digest = hashlib.sha256(data).hexdigest()
     notes: list[str] = []
     with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        # Pillow warns above its own MAX_IMAGE_PIXELS; the limit is ours (checked below with the
+        # real size in the message), so the warning is not an error here
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
             im = Image.open(io.BytesIO(data))
         except UnidentifiedImageError:
             raise UnsupportedFormatError("This file is not an image posture can read.") from None
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise ImageTooLargeError("The image claims more than 100 megapixels.") from None
+        except Image.DecompressionBombError:
+            raise _bomb_error(opts) from None
         except (OSError, ValueError, SyntaxError) as exc:
             raise CorruptImageError(f"The image could not be opened ({_short(exc)}).") from None
         fmt = (im.format or "").upper()
@@ -110,8 +121,7 @@ def load_photo(source: bytes | str | Path, options: LoadOptions | None = None) -
                 f"The image is {w0}x{h0} pixels ({w0 * h0 / 1e6:.0f} megapixels), above the "
                 f"{opts.max_pixels / 1e6:.0f} megapixel limit."
             )
-        if min(w0, h0) < opts.min_side:
-            raise ImageTooSmallError(f"The image is only {w0}x{h0} pixels.")
+        _check_min_side(w0, h0, opts.min_side)
         if getattr(im, "n_frames", 1) > 1:
             notes.append("The file holds several frames (animation); the first frame was analysed.")
         try:
@@ -129,8 +139,8 @@ def load_photo(source: bytes | str | Path, options: LoadOptions | None = None) -
             rgb_img = _to_rgb(im, notes)
             if orientation not in (None, 1):
                 rgb_img = _apply_orientation(rgb_img, orientation)
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise ImageTooLargeError("The image claims more than 100 megapixels.") from None
+        except Image.DecompressionBombError:
+            raise _bomb_error(opts) from None
         except (OSError, ValueError, SyntaxError, EOFError) as exc:
             raise CorruptImageError(f"The image data is damaged or incomplete ({_short(exc)}).") from None
     full_w, full_h = (h0, w0) if orientation in (5, 6, 7, 8) else (w0, h0)
@@ -146,6 +156,23 @@ def load_photo(source: bytes | str | Path, options: LoadOptions | None = None) -
         sha256=digest,
         source_format=fmt,
         notes=tuple(notes),
+    )
+
+
+def _check_min_side(w: int, h: int, min_side: int) -> None:
+    if min(w, h) < min_side:
+        raise ImageTooSmallError(
+            f"The image is only {w}x{h} pixels; its shorter side needs at least {min_side} pixels.",
+            "Use a larger photo showing the whole body.",
+        )
+
+
+def _bomb_error(opts: LoadOptions) -> ImageTooLargeError:
+    """Pillow's own guard fired (at twice :data:`PIL.Image.MAX_IMAGE_PIXELS`)."""
+    pillow_limit = 2 * int(Image.MAX_IMAGE_PIXELS or opts.max_pixels)
+    return ImageTooLargeError(
+        f"The image claims more than {pillow_limit / 1e6:.0f} megapixels, above the "
+        f"{opts.max_pixels / 1e6:.0f} megapixel limit."
     )
 
 

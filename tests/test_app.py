@@ -128,6 +128,8 @@ def test_unexpected_failure_is_generic_and_logs_only_the_type(
     assert "secret" not in app.error[0].value and "RuntimeError" not in app.error[0].value
     assert "RuntimeError" in caplog.text
     assert "secret" not in caplog.text and "client-name" not in caplog.text
+    # the traceback is logged (where it failed), without the exception's message
+    assert "Traceback (most recent call last):" in caplog.text and "in boom" in caplog.text
 
 
 def test_one_click_sample_for_a_first_time_user(app: AppTest) -> None:

@@ -1,7 +1,7 @@
 """The page's calls into the report layer (posture.findings, posture.report), each turning a
 failure into a short note instead of a broken page: the measurements stay usable when findings, the
-exercise library (a therapist-editable file) or the PDF fail. Failures are logged by exception type
-only, never with photo data."""
+exercise library (a therapist-editable file) or the PDF fail. Failures are logged with their traceback
+(:func:`ui.logs.log_failure`), never with photo data, a name or a note."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from posture.errors import PostureError
 from posture.imaging import Photo
 from posture.report import annotate, build_report
 from posture.report.pdf import render_pdf
+from ui.logs import log_failure
 
 log = logging.getLogger("posture.app")
 
@@ -32,7 +33,7 @@ def attach_findings(analysis: Analysis) -> tuple[Analysis, str | None]:
     except PostureError as exc:
         return analysis, str(exc)
     except Exception as exc:  # findings are additive: the measurements stay usable without them
-        log.error("findings failed: %s", type(exc).__name__)
+        log_failure(log, "findings", exc)
         return analysis, "The findings could not be worked out for this photo."
 
 
@@ -56,7 +57,7 @@ def pdf_report(
     except PostureError:
         raise
     except Exception as exc:
-        log.error("PDF report failed: %s", type(exc).__name__)
+        log_failure(log, "PDF report", exc)
         return None
 
 
@@ -69,7 +70,7 @@ def prescriptions(found: tuple[Any, ...]) -> tuple[list[Any], str | None]:
     except PostureError as exc:
         return [], str(exc)
     except Exception as exc:
-        log.error("exercise selection failed: %s", type(exc).__name__)
+        log_failure(log, "exercise selection", exc)
         return [], "The exercise suggestions could not be loaded."
 
 

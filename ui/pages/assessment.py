@@ -31,6 +31,7 @@ from ui.components import capture as capture_ui
 from ui.components import report_bridge
 from ui.components.cards import CARD_CSS, MEASUREMENTS_CAPTION, card_html, level_text
 from ui.components.findings import findings_ui
+from ui.logs import log_failure
 from ui.components.photo import (
     ZOOM_VIEW_PX,
     display_width,
@@ -216,7 +217,7 @@ def run_analysis(inp: Inputs, slot: Any) -> tuple[Photo, Analysis] | None:
         except PostureError as exc:
             error = str(exc)
         except Exception as exc:
-            log.error("analysis failed: %s", type(exc).__name__)
+            log_failure(log, "analysis", exc)
             error = GENERIC_ERROR
     # done: remove the progress box so the page has the same layout as on later (cached) runs
     slot.empty()
@@ -419,7 +420,7 @@ def _do_save(store: Store, photo: Photo, analysis: Analysis, fp: str) -> None:
         ss[SAVE_ERROR] = (fp, str(exc))
         return
     except Exception as exc:
-        log.error("saving the assessment failed: %s", type(exc).__name__)
+        log_failure(log, "saving the assessment", exc)
         ss[SAVE_ERROR] = (fp, "The assessment could not be saved; nothing was stored. Try again.")
         return
     nav.select_client(cid)
@@ -443,7 +444,7 @@ def save_ui(photo: Photo, analysis: Analysis) -> None:
         st.error(str(exc))
         return
     except Exception as exc:
-        log.error("opening the store failed: %s", type(exc).__name__)
+        log_failure(log, "opening the store", exc)
         st.error("The client records could not be opened. Check POSTURE_DATA_DIR / POSTURE_DATABASE_URL.")
         return
     ss = st.session_state
@@ -533,7 +534,7 @@ def render() -> None:
         st.error(str(exc))
         return
     except Exception as exc:
-        log.error("correction failed: %s", type(exc).__name__)
+        log_failure(log, "correction", exc)
         st.error(GENERIC_ERROR)
         return
     # photo and numbers side by side when both fit, the numbers below the photo when not (a tablet
