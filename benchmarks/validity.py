@@ -1,0 +1,430 @@
+"""Validity of the shoulder and hip lines: changes whose truth is known exactly, ours beside one raw pass.
+
+    .venv/bin/python benchmarks/validity.py [--images DIR] [--limit N] [--quick]
+
+Steadiness (benchmarks/accuracy.py) is necessary, not sufficient: the pose model reads every joint
+with the whole body as context, so one line can follow a neighbouring region. Here a real photo is
+changed in ways whose effect on each line is known exactly, and the analysis must report that change:
+
+* ``trunk``  - only the upper body is turned by d degrees about the waist (everything above a row 0.4
+  torso lengths above the hip joints; the pelvis and legs untouched). True change: shoulder line d,
+  hip line 0.
+* ``pelvis`` - only the pelvis and legs (everything below that row) are turned by d under an
+  untouched trunk. True change: shoulder line 0, hip line d.
+* ``body``   - the whole photo is turned by d while the level is set by hand to the untouched photo's
+  frame (``camera_roll_deg=0``): only the body turns relative to a known level. True change: d on
+  both lines. This also checks the sign convention of the warp.
+* ``camera`` - the whole photo is turned by c (±4°, ±6°) and the known roll is given
+  (``camera_roll_deg=c``): the roll-corrected tilts must not move. True change: 0 on both lines.
+
+d runs over ±1…±4° (``--quick``: ±2°, ±4°) and is a change of the TILT (positive = the client's
+right side lower): in a front view the client's right is on the image's left, so the image is turned
+counter-clockwise on screen by d; in a back view clockwise.
+
+The region turn looks like a body, not a tear: the angle ramps smoothly (smoothstep) from 0 to d
+across a band of 0.15 torso lengths centred on the waist row, so the waist bends instead of
+shearing; the rotation is a backward map (every output pixel samples the photo, out-of-frame samples
+are reflected), so no hole or black wedge appears in the background. The pivot (the waist centre on
+the trunk axis) comes from the analysis of the untouched photo.
+
+For each perturbation type and line it prints the slope of the measured change on d (the gain where
+the truth is d, the cross-talk where it is 0), the median and 90th percentile of |measured - true
+change|, the coverage of the stated change ± (sqrt(u1² + u2²), the two photos' stated ±) against the
+truth and the median stated change ± (each reading's ± without its level part, which two photos of
+one camera share); for ours (the default refined analysis) and for one raw model
+pass (``refine=False``) on the same warped photos. The last line is machine readable (key=value).
+
+Photos: ``../shared/images`` (front and back views: ``annotated/index.json`` view and tier,
+``shippable/``, ``unannotated/`` front photos, ``lateral/`` back views). Photos on which the analysis
+fails, with the person small in the frame (< 40% of its height) or cut (head or feet outside the
+frame or not visible) are skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from posture.analysis import Analysis, AnalysisOptions, analyze  # noqa: E402
+from posture.errors import PostureError  # noqa: E402
+from posture.imaging import Photo, load_photo  # noqa: E402
+from posture.metrics import Measurement  # noqa: E402
+from posture.pose import Landmark as L  # noqa: E402
+from posture.pose import shared_model  # noqa: E402
+from posture.sides import View  # noqa: E402
+
+LINES = ("shoulder_tilt", "hip_tilt")
+SHORT = {"shoulder_tilt": "shoulder", "hip_tilt": "hip"}
+# the waist row: this many torso lengths above the hip-joint midpoint, on the trunk axis
+WAIST_ABOVE_HIPS = 0.4
+# the band (torso lengths, centred on the waist row) over which the turn ramps from 0 to d
+BLEND_BAND = 0.15
+# skip photos whose person spans less than this share of the photo's height
+MIN_BODY_SHARE = 0.4
+MIN_VISIBILITY = 0.5
+FULL_STEPS = (-4.0, -3.0, -2.0, -1.0, 1.0, 2.0, 3.0, 4.0)
+QUICK_STEPS = (-4.0, -2.0, 2.0, 4.0)
+BODY_STEPS = (-4.0, -2.0, 2.0, 4.0)
+CAMERA_FULL = (-6.0, -4.0, 4.0, 6.0)
+CAMERA_QUICK = (-4.0, 4.0)
+# the true change per degree of d of (shoulder line, hip line) for each perturbation type
+TRUTH = {"trunk": (1.0, 0.0), "pelvis": (0.0, 1.0), "body": (1.0, 1.0), "camera": (0.0, 0.0)}
+KINDS = {"ours": True, "raw": False}  # kind -> refine
+# parts of a stated ± that two readings of the same camera share, so that a change does not carry them
+SHARED_PARTS = {"level"}
+BACK_NAMES = {"coco_000000397133.jpg", "coco_000000183709.jpg"}  # back views outside the index
+
+
+@dataclass(frozen=True)
+class Item:
+    path: Path
+    view: View
+
+
+@dataclass(frozen=True)
+class Reading:
+    value: dict[str, float]
+    unc: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Record:
+    kind: str  # ours | raw
+    ptype: str  # trunk | pelvis | body | camera
+    line: str
+    d: float  # the turn, in tilt degrees (camera: the roll)
+    truth: float
+    change: float
+    unc: float  # stated change ± = sqrt(u1² + u2²)
+
+
+# -- photos --------------------------------------------------------------------------------------
+
+
+def collect(folder: Path) -> list[Item]:
+    """Front and back photos of ``folder`` (the shared test-photo layout), back views first (they are
+    scarce, so a --limit run still has some)."""
+    backs: list[Item] = []
+    fronts: list[Item] = []
+    seen: set[str] = set()
+    index = folder / "annotated" / "index.json"
+    if index.is_file():
+        meta = json.loads(index.read_text())
+        seen.update(e["image"] for e in meta["images"])  # a side view there is one everywhere
+        for tier in (1, 2):
+            for e in meta["images"]:
+                if e.get("tier") != tier or e.get("view") not in ("front", "back"):
+                    continue
+                item = Item(folder / "annotated" / e["image"],
+                            View.ANTERIOR if e["view"] == "front" else View.POSTERIOR)
+                (fronts if item.view is View.ANTERIOR else backs).append(item)
+    lateral = folder / "lateral"
+    if lateral.is_dir():
+        for p in sorted(lateral.glob("back_*")):
+            backs.append(Item(p, View.POSTERIOR))
+            seen.add(p.name)
+    for sub in ("shippable", "unannotated"):
+        d = folder / sub
+        if not d.is_dir():
+            continue
+        views = _unannotated_views(d / "sources.txt")
+        for p in sorted(d.iterdir()):
+            if p.suffix.lower() not in {".jpg", ".jpeg", ".png"} or p.name in seen:
+                continue
+            if views.get(p.name, "front") != "front" and p.name not in BACK_NAMES:
+                continue
+            item = Item(p, View.POSTERIOR if p.name in BACK_NAMES else View.ANTERIOR)
+            (backs if item.view is View.POSTERIOR else fronts).append(item)
+            seen.add(p.name)
+    return backs + fronts
+
+
+def _unannotated_views(sources: Path) -> dict[str, str]:
+    out: dict[str, str] = {}
+    if sources.is_file():
+        for line in sources.read_text().splitlines():
+            cols = [c.strip() for c in line.split("|")]
+            if len(cols) > 3 and not line.startswith("#"):
+                out[cols[0]] = cols[2]
+    return out
+
+
+def usable(a: Analysis, height: int) -> str | None:
+    """Why a photo is not usable for this benchmark (None = usable)."""
+    lms = a.landmarks
+    for m in LINES:
+        if not a.measurements[m].available or a.measurements[m].value is None:
+            return f"{m} unavailable"
+    feet = [L.LEFT_HEEL, L.RIGHT_HEEL, L.LEFT_ANKLE, L.RIGHT_ANKLE]
+    if min(lms[f, 2] for f in feet) < MIN_VISIBILITY or max(lms[f, 1] for f in feet) > height:
+        return "feet cut or hidden"
+    if lms[L.NOSE, 2] < MIN_VISIBILITY or lms[L.NOSE, 1] < 0:
+        return "head cut or hidden"
+    top = float(lms[L.NOSE, 1])
+    bottom = float(max(lms[f, 1] for f in feet))
+    if (bottom - top) / height < MIN_BODY_SHARE:
+        return "person small in the frame"
+    return None
+
+
+# -- the warps -----------------------------------------------------------------------------------
+
+
+def waist(a: Analysis) -> tuple[tuple[float, float], float]:
+    """Pivot (waist centre on the trunk axis) and torso length, in full-size pixels."""
+    sh = (a.landmarks[L.LEFT_SHOULDER, :2] + a.landmarks[L.RIGHT_SHOULDER, :2]) / 2.0
+    hp = (a.landmarks[L.LEFT_HIP, :2] + a.landmarks[L.RIGHT_HIP, :2]) / 2.0
+    torso = float(np.hypot(*(sh - hp)))
+    p = hp + WAIST_ABOVE_HIPS * (sh - hp)
+    return (float(p[0]), float(p[1])), torso
+
+
+def _smoothstep(t: np.ndarray) -> np.ndarray:
+    t = np.clip(t, 0.0, 1.0)
+    return np.asarray(t * t * (3.0 - 2.0 * t))
+
+
+def turn(
+    rgb: np.ndarray,
+    pivot: tuple[float, float],
+    cw_deg: float,
+    region: str,
+    band_px: float,
+) -> np.ndarray:
+    """Turn a region of the photo clockwise on screen by ``cw_deg`` about ``pivot``.
+
+    ``region`` is ``upper`` (rows above the pivot row), ``lower`` (rows below) or ``all``. The angle
+    of each output row ramps with a smoothstep across ``band_px`` centred on the pivot row. It is a
+    backward map: output (x, y) samples the photo at pivot + R(-angle(y)) (p - pivot), reflected at
+    the borders, so nothing is left blank; rows where the angle is 0 are copied exactly.
+    """
+    h, w = rgb.shape[:2]
+    ys = np.arange(h, dtype=np.float64)
+    if region == "all":
+        weight = np.ones(h)
+    else:
+        up = 1.0 - _smoothstep((ys - (pivot[1] - band_px / 2.0)) / max(band_px, 1.0))
+        weight = up if region == "upper" else 1.0 - up
+    ang = np.radians(cw_deg) * weight  # per output row
+    c, s = np.cos(ang)[:, None], np.sin(ang)[:, None]
+    xx, yy = np.meshgrid(np.arange(w, dtype=np.float64), ys)
+    dx, dy = xx - pivot[0], yy - pivot[1]
+    # y-down: R(a) = [[c, -s], [s, c]] turns content clockwise on screen; sample with R(-a)
+    map_x = (pivot[0] + c * dx + s * dy).astype(np.float32)
+    map_y = (pivot[1] - s * dx + c * dy).astype(np.float32)
+    out = cv2.remap(rgb, map_x, map_y, interpolation=cv2.INTER_CUBIC,
+                    borderMode=cv2.BORDER_REFLECT_101)
+    return np.ascontiguousarray(out)
+
+
+def perturbations(
+    steps: tuple[float, ...], cams: tuple[float, ...]
+) -> list[tuple[str, float, str, float, float]]:
+    """(type, d, region, tilt change to impose by turning, camera_roll_deg to pass)."""
+    out = []
+    for d in steps:
+        out.append(("trunk", d, "upper", d, 0.0))
+        out.append(("pelvis", d, "lower", d, 0.0))
+    for d in BODY_STEPS:
+        out.append(("body", d, "all", d, 0.0))
+    for c in cams:
+        out.append(("camera", c, "all", float("nan"), c))
+    return out
+
+
+# -- measuring -----------------------------------------------------------------------------------
+
+
+def read(rgb: np.ndarray, view: View, refine: bool, roll: float) -> tuple[Reading, Analysis] | None:
+    opts = AnalysisOptions(refine=refine, auto_level=False, camera_roll_deg=roll)
+    try:
+        a = analyze(Photo.from_array(rgb), view, opts)
+    except PostureError:
+        return None
+    vals, uncs = {}, {}
+    for m in LINES:
+        meas = a.measurements[m]
+        if not meas.available or meas.value is None:
+            return None
+        vals[m] = float(meas.value)
+        uncs[m] = change_part(meas)
+    return Reading(vals, uncs), a
+
+
+def change_part(meas: Measurement) -> float:
+    """The part of a reading's stated ± that a CHANGE between two photos of one camera carries: all
+    of it but the level (roll) part, which the two readings share (here both are levelled by the
+    same hand-set roll)."""
+    parts = getattr(meas, "uncertainty_parts", None)
+    if not parts:
+        return float(meas.uncertainty or 0.0)
+    return math.sqrt(sum(v * v for k, v in parts.items() if k not in SHARED_PARTS))
+
+
+def slope(x: list[float], y: list[float]) -> float:
+    """Least-squares slope through the origin (a zero turn is a zero change by construction)."""
+    xs, ys = np.asarray(x), np.asarray(y)
+    den = float(np.sum(xs * xs))
+    return float(np.sum(xs * ys) / den) if den > 0 else float("nan")
+
+
+def summarize(recs: list[Record]) -> dict[str, float]:
+    if not recs:
+        return {"slope": math.nan, "med": math.nan, "p90": math.nan, "cov": math.nan,
+                "unc": math.nan, "n": 0}
+    err = [abs(r.change - r.truth) for r in recs]
+    return {
+        "slope": slope([r.d for r in recs], [r.change for r in recs]),
+        "med": statistics.median(err),
+        "p90": float(np.percentile(err, 90)),
+        "cov": float(np.mean([abs(r.change - r.truth) <= r.unc for r in recs])),
+        "unc": statistics.median([r.unc for r in recs]),
+        "n": len(recs),
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    default = ROOT.parent / "shared" / "images"
+    ap.add_argument("--images", default=str(default), help="the shared test-photo folder")
+    ap.add_argument("--limit", type=int, default=0, help="at most N usable photos (0 = all)")
+    ap.add_argument("--quick", action="store_true", help="d = ±2, ±4 and camera ±4 only")
+    args = ap.parse_args()
+    folder = Path(args.images)
+    if not folder.is_dir():
+        print(f"photo folder {folder} is missing: this benchmark needs the shared test photos "
+              "(../shared/images, or --images DIR); nothing was measured.")
+        print("photos=0 status=missing")
+        return 2
+    items = collect(folder)
+    steps = QUICK_STEPS if args.quick else FULL_STEPS
+    cams = CAMERA_QUICK if args.quick else CAMERA_FULL
+    perts = perturbations(steps, cams)
+    print(f"photos from {folder}: {len(items)} front/back candidates; "
+          f"{len(perts)} perturbations per photo (d = {', '.join(f'{d:+g}' for d in steps)})")
+    shared_model()
+    records: list[Record] = []
+    passes: dict[str, list[int]] = {k: [] for k in KINDS}
+    used, t0 = 0, time.perf_counter()
+    for item in items:
+        if args.limit and used >= args.limit:
+            break
+        try:
+            rgb = np.ascontiguousarray(load_photo(item.path).rgb)
+        except PostureError as exc:
+            print(f"  skipped {item.path.name}: {exc}")
+            continue
+        base = {k: read(rgb, item.view, refine, 0.0) for k, refine in KINDS.items()}
+        ours = base["ours"]
+        why = "analysis failed" if ours is None or base["raw"] is None else usable(ours[1], rgb.shape[0])
+        if why or ours is None:
+            print(f"  skipped {item.path.name}: {why}")
+            continue
+        pivot, torso = waist(ours[1])
+        toward_left = item.view.toward_left
+        mine: list[Record] = []
+        for ptype, d, part, tilt, roll in perts:
+            # the tilt change d: front view -> turn counter-clockwise on screen, back -> clockwise
+            cw = roll if ptype == "camera" else -toward_left * tilt
+            warped = turn(rgb, pivot, cw, part, BLEND_BAND * torso)
+            for kind, refine in KINDS.items():
+                b = base[kind]
+                r = read(warped, item.view, refine, roll)
+                if r is None or b is None:
+                    continue
+                passes[kind].append(int(r[1].method["model_passes"]))
+                for line, per_deg in zip(LINES, TRUTH[ptype], strict=True):
+                    mine.append(Record(
+                        kind, ptype, line, d, per_deg * d, r[0].value[line] - b[0].value[line],
+                        math.hypot(r[0].unc[line], b[0].unc[line])))
+        records.extend(mine)
+        used += 1
+
+        def s(kind: str, ptype: str, line: str, recs: list[Record] = mine) -> float:
+            sel = [r for r in recs if r.kind == kind and r.ptype == ptype and r.line == line]
+            return summarize(sel)["slope"]
+
+        print(f"  {item.path.name[:40]:40s} {item.view.value[:4]}  "
+              + "  ".join(f"{k}: trunk {s(k, 'trunk', 'shoulder_tilt'):+.2f}/{s(k, 'trunk', 'hip_tilt'):+.2f}"
+                          f" pelvis {s(k, 'pelvis', 'shoulder_tilt'):+.2f}/{s(k, 'pelvis', 'hip_tilt'):+.2f}"
+                          for k in KINDS), flush=True)
+    elapsed = time.perf_counter() - t0
+    if not used:
+        print("no usable photo")
+        print("photos=0 status=empty")
+        return 1
+
+    print(f"\n{used} photos, {len(perts)} perturbations each, in {elapsed:.0f} s; "
+          f"model passes per analysis: ours {statistics.median(passes['ours']):.0f}, "
+          f"raw {statistics.median(passes['raw']):.0f}")
+    print("slope = least-squares slope of the measured change on d (gain where the truth is d, "
+          "cross-talk where it is 0); err = |measured - true change| (deg); cov = share of true changes "
+          "inside the stated change ± (sqrt(u1² + u2²), each u without its level part, which both photos "
+          "share); ± = median stated change ± (deg)\n")
+    hdr = f"{'type':7s}{'line':9s}{'truth':>6s} | " + " | ".join(
+        f"{k + ' slope':>10s}{'med err':>8s}{'p90':>6s}{'cov':>6s}{'±':>6s}" for k in KINDS)
+    print(hdr)
+    print("-" * len(hdr))
+    for ptype in TRUTH:
+        for line, per_deg in zip(LINES, TRUTH[ptype], strict=True):
+            cells = []
+            for kind in KINDS:
+                sm = summarize([r for r in records
+                                if r.kind == kind and r.ptype == ptype and r.line == line])
+                cells.append(f"{sm['slope']:10.3f}{sm['med']:8.3f}{sm['p90']:6.2f}"
+                             f"{sm['cov']:6.2f}{sm['unc']:6.2f}")
+            truth = "d" if per_deg else "0"
+            print(f"{ptype:7s}{SHORT[line]:9s}{truth:>6s} | " + " | ".join(cells))
+
+    def pick(kind: str, ptype: str, line: str) -> dict[str, float]:
+        return summarize([r for r in records if r.kind == kind and r.ptype == ptype and r.line == line])
+
+    def region(kind: str) -> dict[str, float]:
+        return summarize([r for r in records if r.kind == kind and r.ptype in ("trunk", "pelvis")])
+
+    out: dict[str, float] = {"photos": used}
+    for kind, pre in (("ours", ""), ("raw", "raw_")):
+        reg = region(kind)
+        cam = summarize([r for r in records if r.kind == kind and r.ptype == "camera"])
+        out.update({
+            f"{pre}gain_shoulder": pick(kind, "trunk", "shoulder_tilt")["slope"],
+            f"{pre}gain_hip": pick(kind, "pelvis", "hip_tilt")["slope"],
+            f"{pre}xtalk_hip_from_trunk": pick(kind, "trunk", "hip_tilt")["slope"],
+            f"{pre}xtalk_shoulder_from_pelvis": pick(kind, "pelvis", "shoulder_tilt")["slope"],
+            f"{pre}median_err": reg["med"],
+            f"{pre}p90_err": reg["p90"],
+            f"{pre}coverage": reg["cov"],
+            f"{pre}median_unc": reg["unc"],
+            f"{pre}body_gain_shoulder": pick(kind, "body", "shoulder_tilt")["slope"],
+            f"{pre}body_gain_hip": pick(kind, "body", "hip_tilt")["slope"],
+            f"{pre}camera_max_err": max((abs(r.change) for r in records
+                                         if r.kind == kind and r.ptype == "camera"), default=math.nan),
+            f"{pre}camera_coverage": cam["cov"],
+        })
+    print("\nregion turns (trunk + pelvis, both lines):")
+    for kind in KINDS:
+        reg = region(kind)
+        print(f"  {kind:5s} gains shoulder {out[('' if kind == 'ours' else 'raw_') + 'gain_shoulder']:.3f} "
+              f"hip {out[('' if kind == 'ours' else 'raw_') + 'gain_hip']:.3f}; cross-talk hip<-trunk "
+              f"{out[('' if kind == 'ours' else 'raw_') + 'xtalk_hip_from_trunk']:+.3f} shoulder<-pelvis "
+              f"{out[('' if kind == 'ours' else 'raw_') + 'xtalk_shoulder_from_pelvis']:+.3f}/deg; "
+              f"change error median {reg['med']:.3f} p90 {reg['p90']:.3f}; coverage {reg['cov']:.3f} "
+              f"at median ± {reg['unc']:.3f}")
+    print(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in out.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
