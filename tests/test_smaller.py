@@ -175,3 +175,44 @@ def test_a_failure_is_logged_with_its_traceback_and_without_its_message(
     assert "builtins.KeyError" in text and "builtins.ValueError" in text
     assert f'File "{__file__}"' in text and "in broken_findings" in text
     assert "Anna" not in caplog.text and "sore" not in caplog.text
+
+
+# -- analyze --annotate on a folder: one drawing per photo -------------------------------------------
+
+
+def test_annotate_names_are_unique_per_photo_file() -> None:
+    from posture.cli.analyze import annotate_paths
+
+    photos = [Path("a/x.jpg"), Path("a/x.png"), Path("b/x.jpg"), Path("b/X.JPG"), Path("a/y.jpeg")]
+    names = {p: q.name for p, q in annotate_paths(Path("out/ann.png"), photos).items()}
+    assert names == {Path("a/x.jpg"): "ann_x.jpg.png", Path("a/x.png"): "ann_x.png.png",
+                     Path("b/x.jpg"): "ann_x.jpg-2.png", Path("b/X.JPG"): "ann_X.JPG-3.png",
+                     Path("a/y.jpeg"): "ann_y.jpeg.png"}
+
+
+def test_analyze_annotate_on_a_folder_keeps_both_x_jpg_and_x_png(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from posture.cli import main
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    shutil.copyfile(FRONT, folder / "x.jpg")
+    with Image.open(FRONT) as im:  # the other photo: the same client mirrored, as a PNG
+        im.convert("RGB").transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(folder / "x.png")
+    out = tmp_path / "drawn" / "ann.png"
+    out.parent.mkdir()
+    assert main(["analyze", str(folder), "--fast", "--annotate", str(out)]) == 0
+    capsys.readouterr()
+    written = sorted(p.name for p in out.parent.iterdir())
+    assert written == ["ann_x.jpg.png", "ann_x.png.png"]
+    with Image.open(out.parent / "ann_x.jpg.png") as a, Image.open(out.parent / "ann_x.png.png") as b:
+        drawn_jpg, drawn_png = np.asarray(a.convert("RGB")), np.asarray(b.convert("RGB"))
+    # each drawing is of its own photo: the PNG's is (about) the mirror image of the JPEG's
+    assert drawn_jpg.shape == drawn_png.shape
+    mirrored = np.abs(drawn_jpg.astype(int) - drawn_png[:, ::-1].astype(int)).mean()
+    same = np.abs(drawn_jpg.astype(int) - drawn_png.astype(int)).mean()
+    assert mirrored < same
+    with pytest.raises(SystemExit):  # the --help says how the files are named
+        main(["analyze", "--help"])
+    assert "OUT_x.jpg.png" in " ".join(capsys.readouterr().out.split())

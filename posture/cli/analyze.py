@@ -19,7 +19,12 @@ def register(subparsers: Any) -> None:
     a.add_argument("photos", nargs="+", help="photo files or folders")
     add_analysis_options(a)
     a.add_argument("--json", action="store_true", help="print the JSON contract (one object per line)")
-    a.add_argument("--annotate", metavar="OUT.png", help="write the annotated photo")
+    a.add_argument(
+        "--annotate", metavar="OUT.png",
+        help="write the annotated photo; with several photos one file each, named after the whole "
+        "photo file name: OUT_x.jpg.png and OUT_x.png.png for x.jpg and x.png (a name met twice, "
+        "e.g. in two folders, gets -2, -3: OUT_x.jpg-2.png)",
+    )
     a.add_argument(
         "--jobs", type=int, default=1, metavar="N",
         help="photos analysed in parallel for a folder (0 = one per CPU core)",
@@ -51,13 +56,31 @@ def _render(path: Path, photo: Any, analysis: Any, args: argparse.Namespace) -> 
     if args.annotate:
         from posture.report.annotate import annotate, save_png
 
-        out = Path(args.annotate)
-        if args.batch:
-            out = out.with_name(f"{out.stem}_{path.stem}{out.suffix or '.png'}")
+        out = args.annotate_paths.get(path, Path(args.annotate))
         save_png(annotate(photo, analysis), out)
     if args.json or args.batch:
         return json.dumps(analysis.to_dict(), ensure_ascii=False)
     return _summary(path, analysis)
+
+
+def annotate_paths(out: Path, photos: Sequence[Path]) -> dict[Path, Path]:
+    """One annotated-image path per photo of a batch: ``OUT_<photo file name><suffix>``, the whole
+    file name (``x.jpg`` and ``x.png`` must not both become ``OUT_x.png``), numbered ``-2``, ``-3``
+    when a file name comes twice (the same name in two folders). Distinct for distinct photos."""
+    suffix = out.suffix or ".png"
+    taken: set[str] = set()
+    paths: dict[Path, Path] = {}
+    for photo in photos:
+        if photo in paths:
+            continue
+        stem = f"{out.stem}_{photo.name}"
+        name, n = f"{stem}{suffix}", 1
+        while name.lower() in taken:  # case-insensitive file systems too
+            n += 1
+            name = f"{stem}-{n}{suffix}"
+        taken.add(name.lower())
+        paths[photo] = out.with_name(name)
+    return paths
 
 
 def _analyze_one(path: Path, args: argparse.Namespace) -> tuple[str | None, str | None]:
@@ -74,6 +97,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     if not paths:
         raise PostureError("No photos found.", "Give a photo file or a folder of photos.")
     args.batch = len(paths) > 1
+    args.annotate_paths = (
+        annotate_paths(Path(args.annotate), paths) if args.annotate and args.batch else {}
+    )
     if not args.batch:  # a single photo: its error is the command's error (exit 2, one line)
         photo, analysis = analyze_path(paths[0], args)
         print(_render(paths[0], photo, _with_findings(analysis), args))
