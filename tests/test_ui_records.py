@@ -105,6 +105,9 @@ def test_compare_page_shows_changes(db: str) -> None:
     images = _elements(at.main, "image")
     assert len(images) == 2 and not at.info  # the aligned pair: before and after
     assert at.get("vega_lite_chart")  # the trend
+    assert not at.get("download_button")  # the PDF is made on request, not on every rerun
+    at.button(key="cmp_pdf_make").click().run()
+    assert not at.exception and not at.error
     assert [b.label for b in at.get("download_button")] == ["Download comparison PDF"]
     # the overlay adds a third, blended picture
     at.toggle(key="cmp_overlay").set_value(True).run()

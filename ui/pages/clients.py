@@ -1,7 +1,10 @@
 """Clients page: find or add a client, record consent, see their assessments, export or erase.
 
 Only widgets and calls into :mod:`posture.store`; no maths here. The store comes from
-:func:`ui.nav.get_store` (opened once per process); records are read per rerun.
+:func:`ui.nav.get_store` (opened once per process); records are read per rerun. Every store error
+becomes one ``st.error`` (:func:`ui.components.errors.shown_as_error`). The export zip (every photo,
+a PDF per assessment) is built only when asked for ("Prepare the export"), never on a rerun. Names
+and notes are shown literally (markdown-escaped where Streamlit renders markdown).
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ from posture.errors import PostureError
 from posture.report.model import md_escape
 from posture.store import Store
 from ui import nav
+from ui.components.errors import shown_as_error
+
+EXPORT_KEY = "posture_client_export"  # (client id, zip bytes, when): the one prepared export
 
 
 def _new_client_form(store: Store) -> None:
@@ -32,13 +38,40 @@ def _new_client_form(store: Store) -> None:
             st.success(f"Added {md_escape(name.strip())}.")
 
 
+def export_ui(store: Store, cid: int) -> None:
+    """"Prepare the export" builds the zip once, on request; then "Download" hands it over. Only
+    the latest prepared export of the client on screen is kept in the session."""
+    ss = st.session_state
+    ready = ss.get(EXPORT_KEY)
+    if ready is not None and ready[0] != cid:
+        ss.pop(EXPORT_KEY, None)
+        ready = None
+    if st.button("Prepare the export (zip)", key="export_prepare", icon=":material/folder_zip:",
+                 help="Everything stored about this client: every photo and a PDF per assessment."):
+        ss.pop(EXPORT_KEY, None)
+        with st.spinner("Building the export..."):
+            data = store.export_client_zip(cid)
+        ready = ss[EXPORT_KEY] = (cid, data, dt.datetime.now())
+    if ready is not None:
+        st.download_button(
+            "Download the export (zip)",
+            data=ready[1],
+            file_name=f"client_{cid}.zip",
+            mime="application/zip",
+            key="export_zip",
+            on_click="ignore",
+            icon=":material/download:",
+        )
+        st.caption(f"Prepared at {ready[2]:%H:%M}; prepare it again after a change.")
+
+
 def render() -> None:
     st.title("Clients")
-    try:
-        store = nav.get_store()
-    except PostureError as exc:
-        st.error(str(exc))
-        return
+    with shown_as_error("clients page"):
+        _page(nav.get_store())
+
+
+def _page(store: Store) -> None:
     _new_client_form(store)
     query = st.text_input("Search by name, code or id", key="client_query")
     clients = store.find_clients(query)
@@ -88,18 +121,13 @@ def render() -> None:
         if len(records) >= 2 and st.button("Compare assessments", key="to_compare",
                                            icon=":material/compare:"):
             nav.switch_to(nav.COMPARE)
-        st.download_button(
-            "Export everything (zip)",
-            data=store.export_client_zip(cid),
-            file_name=f"client_{cid}.zip",
-            mime="application/zip",
-            key="export_zip",
-        )
+        export_ui(store, cid)
     with st.expander("Erase this client"):
         st.write("Deletes the client, every assessment and every photo, for good.")
         confirm = st.text_input("Type the client's name to confirm", key="erase_confirm")
         if st.button("Erase", type="primary", key="erase_btn", disabled=confirm.strip() != client.name):
             store.delete_client(cid)
             nav.forget_client()
+            st.session_state.pop(EXPORT_KEY, None)
             st.success(f"{md_escape(client.name)} was erased.")
             st.rerun()

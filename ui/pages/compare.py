@@ -1,6 +1,10 @@
 """Compare page: two stored assessments of one client side by side (same body scale, feet on one
 line), what changed and whether it is real, each measurement's trend over all sessions, and a
-comparison PDF. Only widgets and calls into the library (posture.compare, posture.report)."""
+comparison PDF. Only widgets and calls into the library (posture.compare, posture.report).
+
+Every failure becomes one ``st.error`` (:func:`ui.components.errors.shown_as_error`); the PDF is
+made when asked for ("Make the comparison PDF", a failure shown at once), then downloaded. Client
+names and notes are shown literally (markdown-escaped where Streamlit renders markdown)."""
 
 from __future__ import annotations
 
@@ -14,14 +18,18 @@ import streamlit as st
 from posture.compare import Comparison, align_pair, compare, overlay, trend
 from posture.errors import PostureError
 from posture.report.compare_pdf import render_compare_pdf
+from posture.report.model import md_escape
 from ui import nav
 from ui.components import report_bridge
+from ui.components.errors import shown_as_error
 
 log = logging.getLogger("posture.app")
 
 VERDICT_REAL = "yes"
 VERDICT_NOISE = "no"
 VERDICT_NA = "not compared"
+PDF_KEY = "posture_compare_pdf"  # (what it shows, PDF bytes): the one comparison PDF made
+PDF_FAILED = "The comparison PDF could not be made. The comparison on screen is unaffected; try again."
 
 
 def change_rows(result: Comparison) -> list[dict[str, Any]]:
@@ -138,24 +146,34 @@ def pdf_ui(result: Comparison, aligned: Any, before_rec: Any, after_rec: Any, cl
     blabel = f"Before: {before_rec.taken_at:%d %b %Y}"
     alabel = f"After: {after_rec.taken_at:%d %b %Y}"
 
-    def make_pdf() -> bytes:
-        return render_compare_pdf(result, a, b, before_label=blabel, after_label=alabel, client=client)
-
-    st.download_button(
-        "Download comparison PDF", make_pdf,
-        file_name=f"posture-comparison-{before_rec.taken_at}-{after_rec.taken_at}.pdf",
-        mime="application/pdf", on_click="ignore", icon=":material/picture_as_pdf:", key="cmp_pdf",
-    )
+    shows = (before_rec.id, after_rec.id, client, bool(st.session_state.get("cmp_lines", True)))
+    ss = st.session_state
+    ready = ss.get(PDF_KEY)
+    if ready is not None and ready[0] != shows:  # another pair: that PDF is not this one
+        ss.pop(PDF_KEY, None)
+        ready = None
+    if st.button("Make the comparison PDF", key="cmp_pdf_make", icon=":material/picture_as_pdf:"):
+        ss.pop(PDF_KEY, None)
+        ready = None
+        with shown_as_error("comparison PDF", PDF_FAILED), st.spinner("Making the PDF..."):
+            pdf = render_compare_pdf(result, a, b, before_label=blabel, after_label=alabel, client=client)
+            ready = ss[PDF_KEY] = (shows, bytes(pdf))
+    if ready is not None:
+        st.download_button(
+            "Download comparison PDF", ready[1],
+            file_name=f"posture-comparison-{before_rec.taken_at}-{after_rec.taken_at}.pdf",
+            mime="application/pdf", on_click="ignore", icon=":material/download:", key="cmp_pdf",
+        )
 
 
 def render() -> None:
     st.title("Compare assessments")
-    try:
-        store = nav.get_store()
-        clients = store.find_clients()
-    except PostureError as exc:
-        st.error(str(exc))
-        return
+    with shown_as_error("compare page"):
+        _page(nav.get_store())
+
+
+def _page(store: Any) -> None:
+    clients = store.find_clients()
     if not clients:
         st.info("No clients yet: save an assessment to a client on the New assessment page.")
         return
@@ -167,8 +185,8 @@ def render() -> None:
     nav.select_client(cid)
     records = store.list_assessments(cid)
     if len(records) < 2:
-        st.info(f"{names[cid]} has {len(records)} saved assessment{'s' * (len(records) != 1)}; "
-                "save at least two to compare.")
+        st.info(f"{md_escape(names[cid])} has {len(records)} saved assessment"
+                f"{'s' * (len(records) != 1)}; save at least two to compare.")
         return
     labels = {r.id: _label(r) for r in records}
     rids = [r.id for r in records]  # oldest first
