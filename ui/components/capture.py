@@ -24,8 +24,8 @@ CONFIRM_HELP = (
     "pose, not the client's posture. Tick this only when this pose is how the client really stands; "
     "the confirmation is saved with the assessment."
 )
-ALL_PASSED = "Photo check: all checks passed."
-NOT_CHECKED = "Photo check: not available for this analysis."
+ALL_PASSED = "All checks passed: a neutral stance, the whole body in the frame, the camera level."
+NOT_CHECKED = "Not available for this analysis."
 
 
 def confirm_key(analysis: Analysis) -> str:
@@ -48,6 +48,7 @@ def with_confirmation(analysis: Analysis, session: Mapping[str, Any]) -> Analysi
 def photo_check_ui(analysis: Analysis) -> None:
     """One line per failed check (what to do), or one line that all passed."""
     capture = analysis.capture
+    st.subheader("Photo check")
     if capture is None:
         st.caption(NOT_CHECKED)
         return
