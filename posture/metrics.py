@@ -88,13 +88,6 @@ class Measurement:
             return "none"
         return "right" if self.value > 0 else "left"
 
-    def exceeds_uncertainty(self) -> bool:
-        return bool(
-            self.available
-            and self.value is not None
-            and abs(self.value) > (self.uncertainty or 0.0)
-        )
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "label": self.label,
