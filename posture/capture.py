@@ -114,8 +114,17 @@ class Capture:
         if not self.holds_findings:
             return ""
         what = "; ".join(c.message for c in self.stance_failed)
+        if self.view_only:
+            return (f"Findings and exercises are held back: {what} Choose the right view, or confirm "
+                    "that the declared view is right, to see them.")
         return (f"Findings and exercises are held back: {what} Confirm that this is how the client "
                 "habitually stands to see them.")
+
+    @property
+    def view_only(self) -> bool:
+        """Only the view check failed among the stance checks (the confirmation then vouches for the
+        declared view, not for a habitual pose)."""
+        return {c.key for c in self.stance_failed} == {"view_matches"}
 
     def check(self, key: str) -> CaptureCheck | None:
         return next((c for c in self.checks if c.key == key), None)

@@ -13,6 +13,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from posture.analysis import analyze
+from posture.formatting import UNAVAILABLE
 from posture.imaging import load_photo
 from posture.pose import PoseModel
 from tests.conftest import BACK, FRONT
@@ -22,19 +23,11 @@ from ui.components.cards import fmt_value
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 120  # the first run loads the pose model
 
-CARD = re.compile(
-    r'<div class="pc-label">(?P<label>.*?)</div>'
-    r'(?:<div class="pc-value">(?P<value>.*?)</div>|<div class="pc-reason">(?P<reason>.*?)</div>)'
-)
-
-
 def cards(at: AppTest) -> dict[str, str]:
-    """Measurement label -> the value text shown on its card ('unavailable: ...' when greyed)."""
-    out: dict[str, str] = {}
-    for md in at.markdown:
-        for m in CARD.finditer(md.value):
-            out[m["label"]] = m["value"] if m["value"] is not None else m["reason"]
-    return out
+    """Measurement label -> the value text shown on its card (an ``st.metric``); 'unavailable: <the
+    reason shown under it>' when greyed."""
+    return {str(m.label): str(m.value) if m.value != UNAVAILABLE else f"{m.value}: {m.delta}"
+            for m in at.metric}
 
 
 def number(text: str) -> float:
@@ -483,8 +476,8 @@ def test_the_stance_confirmation_releases_the_findings_and_is_saved(app: AppTest
     assert not app.button(key="save_btn").disabled
 
 
-def test_a_neutral_photo_shows_no_confirmation_box(app: AppTest) -> None:
-    from ui.components.capture import CONFIRM_LABEL
+def test_a_neutral_photo_shows_no_box_until_the_view_is_wrong(app: AppTest) -> None:
+    from ui.components.capture import CONFIRM_LABEL, CONFIRM_VIEW_LABEL
 
     upload(app, FRONT.parent / "yogait_tada1.jpg")
     assert not app.exception and not app.error
@@ -492,3 +485,9 @@ def test_a_neutral_photo_shows_no_confirmation_box(app: AppTest) -> None:
     assert not any("held back" in i.value for i in app.info)
     assert not any("arms are not relaxed" in w.value for w in app.warning)
     assert "Findings" in [h.value for h in app.subheader]
+    # the same front photo declared a back view: the view check holds the findings, and the box
+    # asks about the view, not the stance
+    app.radio(key="view").set_value("posterior").run(timeout=TIMEOUT)
+    assert any("declared a posterior" in w.value for w in app.warning)
+    assert any("held back" in i.value for i in app.info)
+    assert [c.label for c in app.checkbox if "confirm to see findings" in c.label] == [CONFIRM_VIEW_LABEL]

@@ -269,3 +269,18 @@ def test_a_neutral_stance_passes_the_stance_checks(model: Any) -> None:
     assert a.capture.check("facing_camera").values["turn_deg"] < 20  # type: ignore[union-attr]
     got = attach_findings(a)
     assert got.findings and findings_held(got) == "" and "findings_held" not in got.to_dict()
+
+
+def test_a_front_photo_declared_a_back_view_holds_the_findings(model: Any) -> None:
+    photo = load_photo(NEUTRAL)  # a front photo, face visible
+    a = analyze(photo, "posterior", AnalysisOptions(refine=False), model=model)
+    assert a.capture is not None
+    view = a.capture.check("view_matches")
+    assert view is not None and not view.ok and view.message in a.warnings  # the warning stays
+    assert a.capture.view_only and "Choose the right view" in a.capture.hold_reason()
+    assert attach_findings(a).findings == ()
+    confirmed = dataclasses.replace(a, capture=a.capture.with_confirmation(True))
+    assert attach_findings(confirmed).findings
+    # declared right, the same photo passes the view check
+    right = analyze(photo, "anterior", AnalysisOptions(refine=False), model=model)
+    assert right.capture is not None and right.capture.check("view_matches").ok  # type: ignore[union-attr]

@@ -24,6 +24,12 @@ CONFIRM_HELP = (
     "pose, not the client's posture. Tick this only when this pose is how the client really stands; "
     "the confirmation is saved with the assessment."
 )
+CONFIRM_VIEW_LABEL = "The declared view is right (confirm to see findings)"
+CONFIRM_VIEW_HELP = (
+    "The face or the pose model disagrees with the declared view; with the wrong view the client's "
+    "left and right are swapped. Change the view in the sidebar, or tick this when the declared view "
+    "is right; the confirmation is saved with the assessment."
+)
 ALL_PASSED = "All checks passed: a neutral stance, the whole body in the frame, the camera level."
 NOT_CHECKED = "Not available for this analysis."
 
@@ -67,4 +73,7 @@ def confirm_ui(analysis: Analysis) -> None:
     key = confirm_key(analysis)
     if key not in st.session_state:
         st.session_state[key] = capture.confirmed
-    st.checkbox(CONFIRM_LABEL, key=key, help=CONFIRM_HELP)
+    if capture.view_only:
+        st.checkbox(CONFIRM_VIEW_LABEL, key=key, help=CONFIRM_VIEW_HELP)
+    else:
+        st.checkbox(CONFIRM_LABEL, key=key, help=CONFIRM_HELP)
