@@ -221,3 +221,217 @@ def test_export_drops_the_uploads_sha256(store: Store) -> None:
     assert doc["analysis"]["image"]["width"] == photo.width
     assert doc["photo_sha256"] == hashlib.sha256(stored).hexdigest()
     assert b"SECRET-CAMERA-MAKER" not in stored and b"GPS" not in stored
+
+
+def test_names_longer_than_the_column_are_refused_clearly(store: Store) -> None:
+    longest = "N" * 200
+    cid = store.create_client(longest, consent_given=True)
+    assert store.get_client(cid).name == longest
+    with pytest.raises(StoreError, match="at most 200 characters"):
+        store.create_client("N" * 201)
+    with pytest.raises(StoreError, match="at most 200 characters"):
+        store.update_client(cid, name="N" * 201)
+    assert store.get_client(cid).name == longest
+
+
+# -- hostile names on every page that renders them ---------------------------------------------------
+
+# markdown, a link, HTML, LaTeX, a Streamlit icon shortcode, and long (the column holds 200)
+HOSTILE = "**Bold** [click](http://example.invalid) <b>x</b> $y$ :material/error: _it_ `c` # h"
+HOSTILE_LONG = (HOSTILE + " " + "Z" * 200)[:200]
+
+
+def _clients_app() -> None:
+    from ui.pages.clients import render
+
+    render()
+
+
+def _compare_app() -> None:
+    from ui.pages.compare import render
+
+    render()
+
+
+@pytest.fixture
+def page_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    from ui.nav import clear_store_cache
+
+    url = f"sqlite:///{tmp_path / 'pages.db'}"
+    monkeypatch.setenv("POSTURE_DATABASE_URL", url)
+    clear_store_cache()
+    yield url
+    clear_store_cache()
+
+
+def _shown(at: Any) -> list[str]:
+    """Every text Streamlit renders as markdown on the page."""
+    kinds = ("markdown", "subheader", "info", "success", "warning", "error", "caption", "title")
+    return [str(e.value) for kind in kinds for e in at.get(kind)]
+
+
+def _assert_literal(shown: list[str], name: str) -> None:
+    from posture.report.model import md_escape
+
+    assert any(md_escape(name) in v for v in shown), shown  # escaped: shown as typed
+    for raw in ("**Bold**", "[click](http", "<b>x</b>", "$y$", ":material/error:"):
+        assert not any(raw in v for v in shown), (raw, shown)
+
+
+def _save_two(url: str, name: str) -> int:
+    import datetime as dt
+
+    _, photo = _front_with_gps()
+    with open_store(url) as s:
+        cid, _ = s.save_for_client(photo, synthetic_analysis(0.0), new_name=name, consent=True,
+                                   notes=HOSTILE, taken_at=dt.date(2025, 1, 1))
+        s.save_for_client(photo, synthetic_analysis(6.0), client_id=cid, notes=HOSTILE,
+                          taken_at=dt.date(2025, 3, 1))
+    return cid
+
+
+@pytest.mark.parametrize("name", [HOSTILE, HOSTILE_LONG], ids=["markup", "long"])
+def test_clients_page_shows_hostile_names_literally(page_db: str, name: str) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    cid = _save_two(page_db, name)
+    at = AppTest.from_function(_clients_app, default_timeout=60).run()
+    assert not at.exception and not at.error
+    _assert_literal(_shown(at), name)
+    assert at.text_area(key=f"notes_{cid}").value == ""  # the client's notes (none), plain text
+    # the export is built on request only, and carries the name as typed
+    assert not at.get("download_button")
+    at.button(key="export_prepare").click().run()
+    assert not at.exception and not at.error
+    (button,) = at.get("download_button")
+    with open_store(page_db) as s, zipfile.ZipFile(io.BytesIO(s.export_client_zip(cid))) as z:
+        assert json.loads(z.read("client.json"))["name"] == name
+    at.run()  # a rerun does not rebuild it, the prepared export stays offered
+    assert len(at.get("download_button")) == 1 and button.proto.label == "Download the export (zip)"
+
+
+def test_clients_page_builds_no_zip_on_reruns(page_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    _save_two(page_db, "Rerun-Client")
+    built: list[int] = []
+    real = Store.export_client_zip
+
+    def counting(self: Store, client_id: int) -> bytes:
+        built.append(client_id)
+        return real(self, client_id)
+
+    monkeypatch.setattr(Store, "export_client_zip", counting)
+    at = AppTest.from_function(_clients_app, default_timeout=60).run()
+    for _ in range(3):
+        at.run()
+    assert built == []
+    at.button(key="export_prepare").click().run()
+    at.run()
+    assert len(built) == 1
+
+
+def test_compare_page_shows_hostile_names_literally(page_db: str) -> None:
+    import datetime as dt
+
+    from streamlit.testing.v1 import AppTest
+
+    _, photo = _front_with_gps()
+    with open_store(page_db) as s:
+        s.save_for_client(photo, synthetic_analysis(0.0), new_name=HOSTILE, consent=True,
+                          taken_at=dt.date(2025, 1, 1))
+    at = AppTest.from_function(_compare_app, default_timeout=60).run()  # one assessment: explains
+    assert not at.exception and not at.error
+    _assert_literal(_shown(at), HOSTILE)
+    # two assessments of a client with a long hostile name: the page and its PDF
+    cid = _save_two(page_db, HOSTILE_LONG)
+    at.run()
+    at.selectbox(key="compare_client").set_value(cid).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.dataframe
+    at.button(key="cmp_pdf_make").click().run()
+    assert not at.exception and not at.error
+    assert [b.proto.label for b in at.get("download_button")] == ["Download comparison PDF"]
+
+
+@pytest.mark.parametrize("failure", ["store", "unexpected"])
+def test_store_errors_become_one_clear_message(page_db: str, monkeypatch: pytest.MonkeyPatch,
+                                               caplog: pytest.LogCaptureFixture, failure: str) -> None:
+    from sqlalchemy.exc import OperationalError
+    from streamlit.testing.v1 import AppTest
+
+    _save_two(page_db, "Err-Client")
+
+    def broken(self: Store, *a: Any, **k: Any) -> Any:
+        if failure == "store":
+            raise StoreError("The database is read-only.", "Ask the administrator.")
+        raise OperationalError("SELECT name FROM clients WHERE name = ?", ("Err-Client",),
+                               Exception("disk I/O error"), hide_parameters=True)
+
+    monkeypatch.setattr(Store, "list_assessments", broken)
+    for app in (_clients_app, _compare_app):
+        at = AppTest.from_function(app, default_timeout=60).run()
+        assert not at.exception  # no traceback on the page
+        assert len(at.error) == 1, [e.value for e in at.error]
+        text = at.error[0].value
+        if failure == "store":
+            assert "read\\-only" in text or "read-only" in text
+        else:
+            assert "could not be read or written" in text and "disk I/O" not in text
+    if failure == "unexpected":
+        assert "OperationalError" in caplog.text and "Traceback" in caplog.text
+        assert "Err-Client" not in caplog.text  # hide_parameters: no name in the log
+
+
+def test_a_failing_comparison_pdf_is_one_clear_message(page_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from ui.pages import compare
+
+    _save_two(page_db, "Pdf-Client")
+
+    def broken(*_a: Any, **_k: Any) -> bytes:
+        raise RuntimeError("fpdf: character 'Pdf-Client' outside the font")
+
+    monkeypatch.setattr(compare, "render_compare_pdf", broken)
+    at = AppTest.from_function(_compare_app, default_timeout=60).run()
+    at.button(key="cmp_pdf_make").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [compare.PDF_FAILED]
+    assert not at.get("download_button") and at.dataframe  # the comparison itself stays
+
+
+def test_exercise_library_errors_quoting_the_file_are_shown_literally(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from ui.components import report_bridge
+
+    def failing(found: Any) -> tuple[list[Any], str | None]:
+        return [], "exercise 3: kind '$x$ **y**' is not one of ['mobility']."
+
+    monkeypatch.setattr(report_bridge, "prescriptions", failing)
+
+    def script() -> None:
+        from ui.components.findings import exercises_ui
+
+        exercises_ui(("a finding",))
+
+    at = AppTest.from_function(script, default_timeout=30).run()
+    assert not at.exception
+    (info,) = at.info
+    assert "\\$x\\$ \\*\\*y\\*\\*" in info.value and "$x$" not in info.value
+
+
+def test_database_errors_never_quote_a_name(store: Store) -> None:
+    """A database error's text reaches the log with its traceback: it must not carry the row."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    cid = store.create_client("Existing", consent_given=True)
+    with pytest.raises(IntegrityError) as failed, store._tx() as s:
+        s.execute(text("INSERT INTO clients (id, name, notes, consent_given, created_at) "
+                       "VALUES (:i, :n, :o, :c, CURRENT_TIMESTAMP)"),
+                  {"i": cid, "n": "Secret Name", "o": "secret note", "c": True})
+    assert "Secret Name" not in str(failed.value) and "secret note" not in str(failed.value)

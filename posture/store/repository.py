@@ -174,6 +174,19 @@ def _assessment_record(a: Assessment, photo_mime: str | None) -> AssessmentRecor
     )
 
 
+def _client_name(name: str | None) -> str:
+    """The name as stored: stripped, not empty, at most the column's length (PostgreSQL would
+    refuse a longer one with a database error; SQLite would store it silently)."""
+    text = (name or "").strip()
+    if not text:
+        raise StoreError("A client needs a name or a code.", "Enter a name or a pseudonymous code.")
+    limit = int(getattr(Client.__table__.c.name.type, "length", None) or len(text))
+    if len(text) > limit:
+        raise StoreError(f"A client's name or code can be at most {limit} characters "
+                         f"(this one has {len(text)}).", "Shorten it, or use a pseudonymous code.")
+    return text
+
+
 # -- the store ------------------------------------------------------------------------------------
 
 
@@ -243,9 +256,7 @@ class Store:
         consent_given: bool = False,
         consent_at: dt.datetime | None = None,
     ) -> int:
-        name = (name or "").strip()
-        if not name:
-            raise StoreError("A client needs a name or a code.", "Enter a name or a pseudonymous code.")
+        name = _client_name(name)
         if consent_given and consent_at is None:
             consent_at = dt.datetime.now(dt.UTC)
         with self._tx() as s:
@@ -271,9 +282,7 @@ class Store:
         with self._tx() as s:
             c = self._client(s, client_id)
             if name is not None:
-                if not name.strip():
-                    raise StoreError("A client needs a name or a code.", "Enter a name or a code.")
-                c.name = name.strip()
+                c.name = _client_name(name)
             if date_of_birth is not None:
                 c.date_of_birth = date_of_birth
             if notes is not None:

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from posture.errors import PostureError
+from posture.report.model import md_escape
 from ui.logs import log_failure
 
 log = logging.getLogger("posture.app")
@@ -31,8 +32,8 @@ def shown_as_error(what: str, message: str = STORE_TROUBLE) -> Iterator[None]:
     """Run the block; a failure in it ends the block and shows one ``st.error`` instead."""
     try:
         yield
-    except PostureError as exc:
-        st.error(str(exc))
+    except PostureError as exc:  # its text may quote a name or a file's content: shown literally
+        st.error(md_escape(str(exc)))
     except Exception as exc:
         log_failure(log, what, exc)
         st.error(message)

@@ -46,8 +46,8 @@ def finding_ui(finding: Any) -> None:
 def exercises_ui(found: tuple[Any, ...]) -> None:
     """The exercises matched to the findings, one expander each (a note when the library failed)."""
     rx, rx_note = report_bridge.prescriptions(found)
-    if rx_note:
-        st.info(rx_note)
+    if rx_note:  # may quote the therapist's exercise file
+        st.info(md_escape(rx_note))
     if not rx:
         return
     st.subheader("Exercises to consider")
@@ -68,7 +68,7 @@ def findings_ui(analysis: Any, note: str | None) -> None:
     holds the findings back, the reason in their place and the stance confirmation (the red flags
     are shown regardless)."""
     if note:
-        st.info(note)
+        st.info(md_escape(note))
     held = report_bridge.findings_held(analysis)
     if not analysis.findings and not held:
         return
