@@ -435,3 +435,31 @@ def test_database_errors_never_quote_a_name(store: Store) -> None:
                        "VALUES (:i, :n, :o, :c, CURRENT_TIMESTAMP)"),
                   {"i": cid, "n": "Secret Name", "o": "secret note", "c": True})
     assert "Secret Name" not in str(failed.value) and "secret note" not in str(failed.value)
+
+
+def test_new_assessment_save_flow_with_a_hostile_name(app_data_dir: Path) -> None:
+    """The whole save flow of the New-assessment page (a shipped photo, a new client with a hostile
+    name, consent): saved under the name as typed, and the page shows it literally."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=240)
+    at.run()
+    at.file_uploader(key="upload").set_value((FRONT.name, FRONT.read_bytes(), "image/jpeg"))
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    at.text_input(key="save_new_name").input(HOSTILE)
+    at.checkbox(key="save_consent").check()
+    at.text_area(key="save_notes").input("$x$ **note**")
+    at.button(key="save_btn").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    saved = [s.value for s in at.success if "Saved as assessment" in s.value]
+    assert saved
+    _assert_literal(saved, HOSTILE)
+    with open_store(f"sqlite:///{app_data_dir / 'posture.db'}") as s:
+        (client,) = s.find_clients()
+        assert client.name == HOSTILE and client.consent_given
+        (rec,) = s.list_assessments(client.id)
+        assert rec.notes == "$x$ **note**"
+    # the form now offers the client just created, by the name as typed (a selectbox: plain text)
+    box = at.selectbox(key="save_client")
+    assert box.format_func(box.value).startswith(HOSTILE)
