@@ -372,3 +372,16 @@ def test_cli_report_with_and_without_confirm_stance(tmp_path: Path) -> None:
     t_held, t_ok = flat(pdf_text(held.read_bytes())), flat(pdf_text(ok.read_bytes()))
     assert "Photo check" in t_held and "held back" in t_held and "Red flags" in t_held
     assert "held back" not in t_ok and "habitually stands" in t_ok and "Red flags" in t_ok
+
+
+def test_a_view_conflict_is_printed_once_in_the_photo_check(model: PoseModel) -> None:
+    photo = load_photo(FRONT.parent / "yogait_tada1.jpg")  # a front photo, declared a back view
+    analysis = attach_findings(analyze(photo, "posterior", AnalysisOptions(refine=False), model=model))
+    view = analysis.capture.check("view_matches")
+    assert not view.ok and view.message in analysis.warnings
+    rep = build_report(photo, analysis)
+    assert view.message in rep.photo_check_lines() and view.message not in rep.warnings
+    assert rep.findings == () and "Choose the right view" in rep.findings_held
+    text = flat(pdf_text(render_pdf(rep, annotate(photo, analysis))))
+    # in the photo check and in the hold reason, not again among the warnings
+    assert text.count("declared a posterior") == 2

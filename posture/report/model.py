@@ -199,6 +199,10 @@ def _scale_text(scale: Any) -> str:
             f"±{Z95 * 100 * float(scale.get('relative_sd') or 0):.1f} %)")
 
 
+def _check_messages(capture: Capture | None) -> frozenset[str]:
+    return frozenset(c.message for c in capture.failed) if capture is not None else frozenset()
+
+
 def _face_boxes(analysis: Analysis) -> tuple[tuple[int, int, int, int], ...]:
     from posture.face import head_box
     from posture.pose import Landmark as L
@@ -236,7 +240,8 @@ def build_report(
         red_flags=RED_FLAGS,
         disclaimer=DISCLAIMER,
         notes=notes if notes and notes.strip() else None,
-        warnings=tuple(analysis.warnings),
+        # a warning the photo check already lists (the view conflict) is printed once, there
+        warnings=tuple(w for w in analysis.warnings if w not in _check_messages(analysis.capture)),
         level=str(analysis.level.get("description", "")),
         scale=_scale_text(analysis.scale),
         image_size=(int(analysis.image["width"]), int(analysis.image["height"])),

@@ -51,6 +51,13 @@ def with_confirmation(analysis: Analysis, session: Mapping[str, Any]) -> Analysi
     return dataclasses.replace(analysis, capture=capture.with_confirmation(confirmed))
 
 
+def shown_messages(analysis: Analysis) -> frozenset[str]:
+    """The failed checks' messages the photo check shows (a warning with the same text, e.g. the
+    view conflict, need not be shown again)."""
+    capture = analysis.capture
+    return frozenset(c.message for c in capture.failed) if capture is not None else frozenset()
+
+
 def photo_check_ui(analysis: Analysis) -> None:
     """One line per failed check (what to do), or one line that all passed."""
     capture = analysis.capture

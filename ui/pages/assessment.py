@@ -360,7 +360,7 @@ def measurements_ui(analysis: Analysis) -> None:
     # "<label> unavailable: ..." warnings are already on the greyed cards
     greyed = tuple(f"{m.label} unavailable" for m in analysis.measurements.values() if not m.available)
     for w in analysis.warnings:
-        if not w.startswith(greyed):
+        if not w.startswith(greyed) and w not in capture_ui.shown_messages(analysis):
             st.warning(w)
     st.caption(level_text(analysis.level, analysis.scale))
 
