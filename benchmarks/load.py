@@ -44,6 +44,9 @@ from posture.analysis import AnalysisOptions, analyze  # noqa: E402
 from posture.imaging import load_photo  # noqa: E402
 from posture.pose import PoseModel  # noqa: E402
 from tests.app_server import (  # noqa: E402
+    CARD,
+    CARD_LABEL,
+    CARD_VALUE,
     CHROMIUM,
     CHROMIUM_ARGS,
     RESULT,
@@ -119,11 +122,11 @@ def expected_values() -> dict[str, Expected]:
 
 
 async def _card(page: Any, label: str) -> str:
-    cards = page.locator(".pc-card", has=page.locator(".pc-label", has_text=label))
+    cards = page.locator(CARD, has=page.locator(CARD_LABEL, has_text=label))
     deadline = time.monotonic() + HANG_GUARD_S
     while time.monotonic() < deadline:
         if await cards.count() == 1:
-            return str(await cards.locator(".pc-value").inner_text())
+            return str(await cards.locator(CARD_VALUE).inner_text())
         await page.wait_for_timeout(100)
     return "(no single card)"
 

@@ -39,7 +39,11 @@ CHROMIUM_ARGS = [
 NEEDS_CHROMIUM = "needs Debian chromium at /usr/bin/chromium (run `make browser-deps`)"
 
 UPLOADER = '[data-testid="stFileUploaderDropzoneInput"]'
-RESULT = ".pc-card .pc-value"  # a measurement card: the analysis is on the page
+# a measurement card is Streamlit's st.metric: its label and its value (the card's fmt_value text)
+CARD = '[data-testid="stMetric"]'
+CARD_LABEL = '[data-testid="stMetricLabel"]'
+CARD_VALUE = '[data-testid="stMetricValue"]'
+RESULT = CARD_VALUE  # a measurement card: the analysis is on the page
 ERROR_BOXES = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 
 # --- time limits -------------------------------------------------------------------------------

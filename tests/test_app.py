@@ -13,6 +13,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from posture.analysis import analyze
+from posture.formatting import UNAVAILABLE
 from posture.imaging import load_photo
 from posture.pose import PoseModel
 from tests.conftest import BACK, FRONT
@@ -22,19 +23,11 @@ from ui.components.cards import fmt_value
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 120  # the first run loads the pose model
 
-CARD = re.compile(
-    r'<div class="pc-label">(?P<label>.*?)</div>'
-    r'(?:<div class="pc-value">(?P<value>.*?)</div>|<div class="pc-reason">(?P<reason>.*?)</div>)'
-)
-
-
 def cards(at: AppTest) -> dict[str, str]:
-    """Measurement label -> the value text shown on its card ('unavailable: ...' when greyed)."""
-    out: dict[str, str] = {}
-    for md in at.markdown:
-        for m in CARD.finditer(md.value):
-            out[m["label"]] = m["value"] if m["value"] is not None else m["reason"]
-    return out
+    """Measurement label -> the value text shown on its card (an ``st.metric``); 'unavailable: <the
+    reason shown under it>' when greyed."""
+    return {str(m.label): str(m.value) if m.value != UNAVAILABLE else f"{m.value}: {m.delta}"
+            for m in at.metric}
 
 
 def number(text: str) -> float:

@@ -181,7 +181,14 @@ def test_bad_upload_shows_one_clear_message_and_keeps_the_store(
     at.run(timeout=TIMEOUT)
     assert not at.exception, [e.value for e in at.exception]
 
-    if isinstance(expected, errors.PostureError):
+    if isinstance(expected, errors.MultiplePeopleError):  # not an error box: the client picker
+        assert isinstance(case.expect, type) and issubclass(case.expect, errors.MultiplePeopleError)
+        assert not at.error, [e.value for e in at.error]
+        assert any(f"{len(expected.boxes)} people are in this photo" in w.value for w in at.warning)
+        picker = at.get("button_group")[0]  # st.segmented_control: one option per person
+        assert len(picker.proto.options) == len(expected.boxes) >= 2
+        assert cards(at) == {}  # nothing measured until the client is picked
+    elif isinstance(expected, errors.PostureError):
         if isinstance(case.expect, type):
             assert isinstance(expected, case.expect), repr(expected)
         else:

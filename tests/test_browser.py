@@ -26,6 +26,9 @@ from posture.analysis import analyze
 from posture.imaging import load_photo
 from posture.pose import PoseModel
 from tests.app_server import (
+    CARD,
+    CARD_LABEL,
+    CARD_VALUE,
     CHROMIUM,
     CHROMIUM_ARGS,
     NEEDS_CHROMIUM,
@@ -72,19 +75,19 @@ def budget(server: AppServer) -> Budget:
 
 
 def _card_value(page: Any, label: str) -> str:
-    card = page.locator(".pc-card", has=page.locator(".pc-label", has_text=label))
-    return str(card.locator(".pc-value").inner_text())
+    card = page.locator(CARD, has=page.locator(CARD_LABEL, has_text=label))
+    return str(card.locator(CARD_VALUE).inner_text())
 
 
 def _wait_for_new_value(page: Any, label: str, old: str, timeout_s: float) -> str:
     """The card's value once the rerun is over (one card with that label) and it differs."""
-    cards = page.locator(".pc-card", has=page.locator(".pc-label", has_text=label))
+    cards = page.locator(CARD, has=page.locator(CARD_LABEL, has_text=label))
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if errors := error_text(page):
             raise AppFailed(f"error box on the page after the click: {errors}")
         if cards.count() == 1:
-            value = str(cards.locator(".pc-value").inner_text())
+            value = str(cards.locator(CARD_VALUE).inner_text())
             if value != old:
                 return value
         page.wait_for_timeout(200)
@@ -117,7 +120,8 @@ def test_upload_click_to_correct_and_download(server: AppServer, budget: Budget,
             assert "°" in before and "±" in before
 
             # the annotated photo really rendered (inside the click component's iframe)
-            frame = page.frame_locator('iframe[title*="streamlit_image_coordinates"]')
+            # the first clickable image is the photo (the zoom follows it)
+            frame = page.frame_locator('iframe[title*="streamlit_image_coordinates"]').first
             img = frame.locator("#image")
             img.wait_for(timeout=step)
             page.wait_for_function(
@@ -138,7 +142,7 @@ def test_upload_click_to_correct_and_download(server: AppServer, budget: Budget,
             img.click(position=pos)
             after = _wait_for_new_value(page, SHOULDER, before, step / 1000)
             assert _number(after) > _number(before) + 2.0, (before, after)
-            expect(page.locator(".pc-manual").first).to_be_visible()
+            expect(page.get_by_text("uses hand-placed landmarks").first).to_be_visible()
             page.screenshot(path=tmp_path / "2-corrected.png")
 
             # downloads: the JSON always, the PDF when the report package is installed

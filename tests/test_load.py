@@ -62,6 +62,9 @@ from posture.pose import (
 )
 from posture.refine import DEFAULT_AUGMENTATIONS, crop_transform
 from tests.app_server import (
+    CARD,
+    CARD_LABEL,
+    CARD_VALUE,
     CHROMIUM,
     CHROMIUM_ARGS,
     NEEDS_CHROMIUM,
@@ -141,11 +144,11 @@ def _expected(model: PoseModel) -> list[Expected]:
 
 async def _card_value(page: Any, label: str, timeout_s: float) -> str:
     """The value of the one card with this label, once the page has settled on exactly one."""
-    cards = page.locator(".pc-card", has=page.locator(".pc-label", has_text=label))
+    cards = page.locator(CARD, has=page.locator(CARD_LABEL, has_text=label))
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if await cards.count() == 1:
-            return str(await cards.locator(".pc-value").inner_text())
+            return str(await cards.locator(CARD_VALUE).inner_text())
         await page.wait_for_timeout(200)
     raise AssertionError(f"no single {label!r} card")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from posture.findings import FindingOptions, counts, noise_band
@@ -46,61 +47,71 @@ def band_text(m: Measurement, options: FindingOptions | None = None) -> str:
     return f"noise band ±{format_number(noise_band(m, options), m.unit, signed=False)}"
 
 
-def card_html(
+@dataclass(frozen=True)
+class Card:
+    """What one measurement card shows, as plain text (the page draws it with ``st.metric``).
+
+    ``value``: :func:`fmt_value` ('unavailable' when not measured); ``side``: the side in words
+    ('right shoulder lower'; the reason when unavailable); ``note``: 'within measurement noise' or '';
+    ``lines``: the noise band and the secondary quantities; ``hand``: rests on hand-placed points."""
+
+    label: str
+    value: str
+    side: str
+    note: str = ""
+    lines: tuple[str, ...] = ()
+    hand: bool = False
+    available: bool = True
+
+
+def card_parts(
     m: Measurement, manual: Iterable[str] = (), options: FindingOptions | None = None
-) -> str:
-    """One measurement card as HTML (escaped): label, value ± uncertainty, side in words, and the
-    noise band. A value reads as a clear asymmetry by the same rule as the findings and the PDF
-    (:func:`posture.findings.counts`: beyond its ± AND the band), else 'within measurement noise'."""
-    manual_set = set(manual)
-    label = html.escape(m.label)
+) -> Card:
+    """The card of ``m``. A value reads as a clear asymmetry by the same rule as the findings and
+    the PDF (:func:`posture.findings.counts`: beyond its ± AND the band), else 'within measurement
+    noise'."""
     if not m.available or m.value is None:
-        reason = html.escape(m.reason or "not measurable on this photo")
-        return (
-            '<div class="pc-card pc-off">'
-            f'<div class="pc-label">{label}</div>'
-            f'<div class="pc-reason">unavailable: {reason}</div></div>'
-        )
-    within = not counts(m, options)
-    side = html.escape(m.side)
-    note = WITHIN_NOISE if within else ""
-    details = [
-        fmt_detail(k, q) for k, q in m.details.items() if k != "pixels" or m.unit == "px"
-    ]
-    hand = [n for n in m.landmarks if n in manual_set]
-    extra = f'<div class="pc-band">{html.escape(band_text(m, options))}</div>'
-    if details:
-        extra += f'<div class="pc-detail">{html.escape("; ".join(details))}</div>'
-    if hand:
-        extra += '<div class="pc-manual">uses hand-placed landmarks</div>'
-    return (
-        f'<div class="pc-card{" pc-noise" if within else ""}">'
-        f'<div class="pc-label">{label}</div>'
-        f'<div class="pc-value">{html.escape(fmt_value(m))}</div>'
-        f'<div class="pc-side">{side}'
-        + (f' <span class="pc-note">· {note}</span>' if note else "")
-        + f"</div>{extra}</div>"
+        return Card(m.label, UNAVAILABLE, m.reason or "not measurable on this photo", available=False)
+    details = [fmt_detail(k, q) for k, q in m.details.items() if k != "pixels" or m.unit == "px"]
+    return Card(
+        label=m.label,
+        value=fmt_value(m),
+        side=m.side,
+        note="" if counts(m, options) else WITHIN_NOISE,
+        lines=(band_text(m, options), *details),
+        hand=any(n in set(manual) for n in m.landmarks),
     )
 
 
-CARD_CSS = """
-<style>
-[data-testid="stMainBlockContainer"], .block-container {padding-top: 2.2rem;}
-.pc-card {border: 1px solid #d5dee2; border-left: 4px solid #2a7f8f; border-radius: 6px;
-  padding: 0.4rem 0.75rem; margin-bottom: 0.45rem; background: #ffffff;}
-.pc-card.pc-noise {border-left-color: #a9bfc4;}
-.pc-card.pc-off {border-left-color: #c9d0d3; background: #f1f3f4; color: #8a9599;}
-.pc-label {font-size: 0.8rem; color: #51646b; font-weight: 600; letter-spacing: 0.01em;}
-.pc-off .pc-label {color: #8a9599;}
-.pc-value {font-size: 1.3rem; font-weight: 600; color: #17323a; line-height: 1.35;}
-.pc-side {font-size: 0.92rem; color: #17323a;}
-.pc-note {color: #6f8288; font-size: 0.82rem;}
-.pc-detail {font-size: 0.78rem; color: #5d6f75;}
-.pc-band {font-size: 0.78rem; color: #6f8288;}
-.pc-manual {font-size: 0.78rem; color: #a35f00;}
-.pc-reason {font-size: 0.88rem; font-style: italic; padding: 0.2rem 0;}
-</style>
-"""
+HAND_PLACED = "uses hand-placed landmarks"
+
+
+def card_html(
+    m: Measurement, manual: Iterable[str] = (), options: FindingOptions | None = None
+) -> str:
+    """One measurement card (:func:`card_parts`) as escaped HTML, for text consumers (the classes
+    ``pc-*``; no stylesheet); the page itself shows the card with ``st.metric``."""
+    c = card_parts(m, manual, options)
+    label = html.escape(c.label)
+    if not c.available:
+        return (
+            '<div class="pc-card pc-off">'
+            f'<div class="pc-label">{label}</div>'
+            f'<div class="pc-reason">unavailable: {html.escape(c.side)}</div></div>'
+        )
+    extra = f'<div class="pc-band">{html.escape(c.lines[0])}</div>'
+    if c.lines[1:]:
+        extra += f'<div class="pc-detail">{html.escape("; ".join(c.lines[1:]))}</div>'
+    if c.hand:
+        extra += f'<div class="pc-manual">{HAND_PLACED}</div>'
+    return (
+        f'<div class="pc-card{" pc-noise" if c.note else ""}">'
+        f'<div class="pc-label">{label}</div>'
+        f'<div class="pc-value">{html.escape(c.value)}</div>'
+        f'<div class="pc-side">{html.escape(c.side)}'
+        + (f' <span class="pc-note">· {c.note}</span>' if c.note else "")
+        + f"</div>{extra}</div>"
+    )
 
 
 def level_text(level: Mapping[str, Any] | None, scale: Mapping[str, Any] | None) -> str:

@@ -29,7 +29,7 @@ from posture.store import Store
 from ui import nav, saving, state
 from ui.components import capture as capture_ui
 from ui.components import report_bridge
-from ui.components.cards import CARD_CSS, MEASUREMENTS_CAPTION, card_html, level_text
+from ui.components.cards import HAND_PLACED, MEASUREMENTS_CAPTION, Card, card_parts, level_text
 from ui.components.findings import findings_ui
 from ui.logs import log_failure
 from ui.components.photo import (
@@ -350,13 +350,28 @@ def zoom_ui(rgb: Any, analysis: Analysis, landmark: str, main_width: int) -> Non
         )
 
 
+def metric_card(c: Card, key: str) -> None:
+    """One measurement as Streamlit's own metric: the value (exactly :func:`fmt_value`), the side in
+    words (or why it is unavailable) as its grey delta, then the noise band, the secondary
+    quantities and whether it rests on hand-placed points."""
+    with st.container(border=True, key=key, gap=None):
+        st.metric(
+            c.label, c.value,  # library text (no user input); the value exactly fmt_value
+            delta=md_escape(c.side + (f" · {c.note}" if c.note else "")),
+            delta_color="off", delta_arrow="off",
+        )
+        lines = [md_escape(t) for t in c.lines]
+        if c.hand:
+            lines.append(f":orange[{HAND_PLACED}]")
+        if lines:
+            st.caption(" · ".join(lines))
+
+
 def measurements_ui(analysis: Analysis) -> None:
     st.subheader("Measurements")
     st.caption(MEASUREMENTS_CAPTION)
-    st.markdown(
-        "".join(card_html(m, analysis.manual) for m in analysis.measurements.values()),
-        unsafe_allow_html=True,
-    )
+    for m in analysis.measurements.values():
+        metric_card(card_parts(m, analysis.manual), key=f"card_{m.name}")
     # "<label> unavailable: ..." warnings are already on the greyed cards
     greyed = tuple(f"{m.label} unavailable" for m in analysis.measurements.values() if not m.available)
     for w in analysis.warnings:
@@ -518,7 +533,6 @@ def intro_ui() -> None:
 
 
 def render() -> None:
-    st.markdown(CARD_CSS, unsafe_allow_html=True)
     st.title("New assessment")
     inp = inputs_ui()
     if inp is None:
