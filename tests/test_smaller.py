@@ -216,3 +216,35 @@ def test_analyze_annotate_on_a_folder_keeps_both_x_jpg_and_x_png(
     with pytest.raises(SystemExit):  # the --help says how the files are named
         main(["analyze", "--help"])
     assert "OUT_x.jpg.png" in " ".join(capsys.readouterr().out.split())
+
+
+# -- a failing PDF callable -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("failure", ["unexpected", "posture"])
+def test_a_failing_report_pdf_downloads_a_clear_notice(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, failure: str
+) -> None:
+    from pypdf import PdfReader
+
+    from tests.test_compare import synthetic_analysis
+    from ui.components import report_bridge
+
+    rgb = np.asarray(Image.open(FRONT).convert("RGB"))
+    photo, analysis = Photo.from_array(rgb), synthetic_analysis()
+
+    def broken(*_a: Any, **_k: Any) -> Any:
+        if failure == "posture":
+            raise errors.PostureError("The report needs a front or back view.", "Analyse it again.")
+        raise UnicodeEncodeError("latin-1", "Client Zoë", 8, 9, "the client's name")
+
+    monkeypatch.setattr(report_bridge, "build_report", broken)
+    caplog.set_level(logging.ERROR, logger="posture.app")
+    pdf = report_bridge.pdf_download(photo, analysis, client="Zoë Client")
+    text = " ".join(" ".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf)).pages).split())
+    assert "could not be made" in text and "measurements on screen are unaffected" in text
+    if failure == "posture":
+        assert "needs a front or back view" in text
+    else:
+        assert "UnicodeEncodeError" in caplog.text and "Zo" not in caplog.text
+    assert "Zoë" not in text

@@ -61,6 +61,54 @@ def pdf_report(
         return None
 
 
+PDF_FAILED_NOTICE = (
+    "The PDF report could not be made for this photo. The measurements on screen are unaffected. "
+    "Try again; if it keeps happening, restart the app (the server log has the details)."
+)
+
+
+def pdf_download(
+    photo: Photo, analysis: Analysis, client: str | None = None, blur_faces: bool = False
+) -> bytes:
+    """For a download button's deferred callable, which runs on Streamlit's download thread and
+    cannot show anything on the page (a raised error only flashes Streamlit's own "Failed to
+    generate file"): the PDF report, or else a one-page PDF that says clearly that the report could
+    not be made, and why when the reason is one of posture's own messages."""
+    try:
+        pdf = pdf_report(photo, analysis, client, blur_faces)
+        reason = None
+    except PostureError as exc:
+        pdf, reason = None, str(exc)
+    if pdf is not None:
+        return pdf
+    return notice_pdf("Posture report: not made", PDF_FAILED_NOTICE, reason)
+
+
+def notice_pdf(title: str, text: str, detail: str | None = None) -> bytes:
+    """A one-page PDF of plain text in a core font (nothing of the report machinery it stands in
+    for); RuntimeError without any text of the failure if even that cannot be written."""
+    from fpdf import FPDF
+    from fpdf.enums import XPos, YPos
+
+    def latin1(t: str) -> str:
+        return t.encode("latin-1", "replace").decode("latin-1")
+
+    try:
+        pdf = FPDF(format="A4")
+        pdf.add_page()
+        pdf.set_font("Helvetica", "B", 16)
+        pdf.multi_cell(0, 9, latin1(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_font("Helvetica", size=11)
+        pdf.multi_cell(0, 6, latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        if detail:
+            pdf.ln(3)
+            pdf.multi_cell(0, 6, latin1(detail), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        return bytes(pdf.output())
+    except Exception as exc:
+        log_failure(log, "PDF notice", exc)
+        raise RuntimeError("the PDF report could not be made") from None
+
+
 def prescriptions(found: tuple[Any, ...]) -> tuple[list[Any], str | None]:
     """Exercises matched to the findings, and a note when the exercise library could not be read."""
     if not found:

@@ -394,11 +394,9 @@ def downloads_ui(photo: Photo, analysis: Analysis) -> None:
         blur = st.checkbox("Blur the face in the report", key="report_blur")
 
         def make_pdf() -> bytes:
-            # runs only when the button is clicked, on Streamlit's download thread
-            pdf = report_bridge.pdf_report(photo, analysis, client, blur)
-            if pdf is None:
-                raise RuntimeError("the PDF report could not be made")
-            return pdf
+            # runs only when the button is clicked, on Streamlit's download thread: a failure
+            # gives a one-page PDF saying so (nothing can be shown on the page from here)
+            return report_bridge.pdf_download(photo, analysis, client, blur)
 
         st.download_button(
             "Download PDF report", make_pdf, file_name=f"posture-report-{stamp}.pdf",
