@@ -254,5 +254,6 @@ def _vacuum_postgresql(engine: Engine) -> None:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM FULL photos, assessments, clients")
     except SQLAlchemyError as exc:
+        # with its traceback: the statement holds no data and hide_parameters keeps rows out
         _log.warning("VACUUM FULL after a delete failed (%s): the freed space is reclaimed later",
-                     type(exc).__name__)
+                     type(exc).__name__, exc_info=True)
