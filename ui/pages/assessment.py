@@ -31,7 +31,7 @@ from ui.components import capture as capture_ui
 from ui.components import report_bridge
 from ui.components.cards import HAND_PLACED, MEASUREMENTS_CAPTION, Card, card_parts, level_text
 from ui.components.findings import findings_ui
-from ui.logs import log_failure
+from ui.components.layout import DATE_COL_PX, FORM_COL_PX, reflow_row
 from ui.components.photo import (
     ZOOM_VIEW_PX,
     display_width,
@@ -40,6 +40,7 @@ from ui.components.photo import (
     zoom_image,
     zoom_window,
 )
+from ui.logs import log_failure
 
 log = logging.getLogger("posture.app")
 
@@ -385,7 +386,7 @@ def downloads_ui(photo: Photo, analysis: Analysis) -> None:
     st.subheader("Report and export")
     stamp = dt.date.today().isoformat()
     doc = json.dumps(analysis.to_dict(), indent=2, default=str)
-    c1, c2 = st.columns(2, vertical_alignment="bottom")
+    c1, c2 = reflow_row(2)
     with c1:
         client = st.text_input(
             "Client name on the report (optional)", key="report_client", max_chars=80,
@@ -486,7 +487,7 @@ def save_ui(photo: Photo, analysis: Analysis) -> None:
         if needs_consent:
             st.checkbox("The client consents to storing their photo and measurements on this machine",
                         key="save_consent")
-        c1, c2 = st.columns([3, 1])
+        c1, c2 = reflow_row(2, (FORM_COL_PX, DATE_COL_PX))
         with c1:
             st.text_area("Therapist notes", key="save_notes", height=80)
         with c2:
@@ -505,7 +506,7 @@ def save_ui(photo: Photo, analysis: Analysis) -> None:
         if error and error[0] == fp:
             st.error(error[1])
         if saved and last:
-            s1, s2 = st.columns([3, 1], vertical_alignment="center")
+            s1, s2 = reflow_row(2, (FORM_COL_PX, "content"), vertical_alignment="center")
             s1.success(f"Saved as assessment #{last['assessment_id']} of {md_escape(str(last['name']))}.")
             if s2.button("Open the client's timeline", key="open_timeline", icon=":material/timeline:"):
                 nav.select_client(int(last["client_id"]))

@@ -18,6 +18,7 @@ from posture.report.model import md_escape
 from posture.store import Store
 from ui import nav
 from ui.components.errors import shown_as_error
+from ui.components.layout import FORM_COL_PX, TABLE_COL_PX, reflow_row
 
 EXPORT_KEY = "posture_client_export"  # (client id, zip bytes, when): the one prepared export
 
@@ -86,7 +87,7 @@ def _page(store: Store) -> None:
     nav.select_client(cid)
     client = store.get_client(cid)
 
-    left, right = st.columns(2)
+    left, right = reflow_row(2, (FORM_COL_PX, TABLE_COL_PX), vertical_alignment="top", gap="large")
     with left:
         st.subheader(md_escape(client.name))
         if client.date_of_birth:
@@ -110,14 +111,23 @@ def _page(store: Store) -> None:
             ms = r.measurements
             rows.append({
                 "id": r.id,
-                "date": r.taken_at.isoformat(),
+                "date": r.taken_at,
                 "view": r.view,
                 "shoulder tilt °": (ms.get("shoulder_tilt") or {}).get("value"),
                 "hip tilt °": (ms.get("hip_tilt") or {}).get("value"),
                 "notes": r.notes,
             })
         if rows:
-            st.dataframe(rows, hide_index=True, width="stretch")
+            # widths that add up to less than a tablet's column: the table never scrolls sideways
+            # (long notes are cut in the cell; the whole text shows on hover)
+            st.dataframe(rows, hide_index=True, width="stretch", column_config={
+                "id": st.column_config.NumberColumn("#", width=40, format="%d"),
+                "date": st.column_config.DateColumn(format="D MMM YYYY", width=96),
+                "view": st.column_config.TextColumn(width=76),
+                "shoulder tilt °": st.column_config.NumberColumn("shoulder °", format="%+.1f", width=82),
+                "hip tilt °": st.column_config.NumberColumn("hip °", format="%+.1f", width=60),
+                "notes": st.column_config.TextColumn(width=110),
+            })
         if len(records) >= 2 and st.button("Compare assessments", key="to_compare",
                                            icon=":material/compare:"):
             nav.switch_to(nav.COMPARE)

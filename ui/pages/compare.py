@@ -22,12 +22,16 @@ from posture.report.model import md_escape
 from ui import nav
 from ui.components import report_bridge
 from ui.components.errors import shown_as_error
+from ui.components.layout import FORM_COL_PX, TABLE_COL_PX, reflow_row
 
 log = logging.getLogger("posture.app")
 
 VERDICT_REAL = "yes"
 VERDICT_NOISE = "no"
 VERDICT_NA = "not compared"
+# the aligned before/after photos' column (CSS px); the table's is layout.TABLE_COL_PX, whose
+# columns' widths below add up to less than a tablet's main area (no sideways scrolling)
+PHOTOS_COL_PX = 440
 PDF_KEY = "posture_compare_pdf"  # (what it shows, PDF bytes): the one comparison PDF made
 PDF_FAILED = "The comparison PDF could not be made. The comparison on screen is unaffected; try again."
 
@@ -190,7 +194,7 @@ def _page(store: Any) -> None:
         return
     labels = {r.id: _label(r) for r in records}
     rids = [r.id for r in records]  # oldest first
-    c1, c2 = st.columns(2)
+    c1, c2 = reflow_row(2, (TABLE_COL_PX // 2 + FORM_COL_PX // 2,) * 2)  # a session's label is long
     before_id = c1.selectbox("Before", rids, index=0, format_func=labels.__getitem__, key="cmp_before")
     after_id = c2.selectbox("After", rids, index=len(rids) - 1, format_func=labels.__getitem__,
                             key="cmp_after")
@@ -210,7 +214,9 @@ def _page(store: Any) -> None:
     for w in result.warnings:
         st.warning(w)
 
-    photos_col, table_col = st.columns([5, 6], gap="large")
+    # side by side on a laptop, the table below the photos on a tablet
+    photos_col, table_col = reflow_row(2, (PHOTOS_COL_PX, TABLE_COL_PX), vertical_alignment="top",
+                                       gap="large")
     with photos_col:
         aligned = photos_ui(store, before_rec, after_rec, before, after)
     with table_col:
@@ -226,7 +232,7 @@ def changes_ui(result: Comparison) -> None:
         change_rows(result), hide_index=True, width="stretch",
         column_order=("measurement", "unit", "before", "after", "change", "±", "real change"),
         column_config={
-            "measurement": st.column_config.TextColumn(width=128),
+            "measurement": st.column_config.TextColumn(width=116),
             "unit": st.column_config.TextColumn(
                 width=40, help="° degrees; cm; % = percent of the shoulder width"),
             "before": st.column_config.NumberColumn(format="%+.1f", width=58),
