@@ -29,13 +29,24 @@ import numpy as np
 from posture.capture import Capture, CaptureOptions, check_capture
 from posture.errors import InvalidOptionError, MultiplePeopleError, NoPersonError, NotUprightError
 from posture.face import find_faces, head_box
-from posture.geometry import box_area, box_iou
+from posture.geometry import box_area, box_iou, level_points, tilt_deg
 from posture.imaging import Photo
 from posture.level import NO_REFERENCE_REASON, estimate_roll
 from posture.metrics import MeasureContext, Measurement, landmark_key, measure_all
 from posture.pose import Landmark as L
 from posture.pose import PoseModel, RawPose, shared_model
-from posture.refine import DEFAULT_AUGMENTATIONS, Augmentation, pair_mirrored, refine_passes, trimmed_mean
+from posture.refine import (
+    DEFAULT_AUGMENTATIONS,
+    MAX_WAIST_BEND_DEG,
+    WAIST_BAND,
+    Augmentation,
+    BodyTurn,
+    pair_mirrored,
+    refine_passes,
+    trimmed_mean,
+    turned_passes,
+    waist_pivot,
+)
 from posture.scale import ScaleOptions, scale_from_stature
 from posture.sides import FACE_LANDMARKS, View, assign_sides, label_agreement
 
@@ -92,6 +103,16 @@ class AnalysisOptions:
     # 640 px leaves its person detector enough detail while making the result independent of the
     # photo's own resolution.
     canonical_height: int = 640
+    # Each line read from its own body region: after the locate passes, rounds of passes (the first
+    # n augmentations, n per round) on the photo with the region above the waist turned so that the
+    # shoulder line read so far is level and the region below so that the hip line is (see
+    # ``posture.refine.BodyTurn``; benchmarks/validity.py measures the effect). The model then reads
+    # only small residual tilts, each round's smaller. () = off: one set of ``augmentations`` on
+    # the photo as it is.
+    straighten_passes: tuple[int, ...] = (4, 12, 12)
+    # The landmarks are the consensus of this many last rounds (each nearly converged; pooling them
+    # halves the noise that one round's reading passes on to the next round's turn).
+    straighten_pool_rounds: int = 2
     # Landmarks below this visibility are not trusted for a measurement.
     min_visibility: float = 0.5
     # Landmark placement noise floor as a fraction of torso length (shoulder to hip midpoints).
@@ -288,6 +309,7 @@ def analyze(
     passes_work = [primary.points]
     if opts.refine:
         bbox = primary.bbox()
+        located: list[tuple[np.ndarray, bool]] = []
         if opts.locate_passes:
             # a few passes first, so that the final crop does not inherit the jitter of one pass
             located = refine_passes(
@@ -297,8 +319,26 @@ def analyze(
             if located:
                 boxes = np.array([RawPose(p).bbox() for p, _m in located])
                 bbox = tuple(float(v) for v in np.median(boxes, axis=0))  # type: ignore[assignment]
-        refined = refine_passes(net, rgb, bbox, opts.augmentations, opts.canonical_height, roll)
-        model_passes += len(opts.augmentations)
+        straighten = bool(opts.straighten_passes) and len(located) >= MIN_REFINED_PASSES
+        if straighten:
+            # each line read from its own region: the locate passes give a first reading of both
+            # lines, then rounds of passes on the body straightened about the waist
+            rounds = [located]
+            for n in opts.straighten_passes:
+                current = rounds[-1]
+                turn = _straightening([p for p, _m in current], [m for _p, m in current], v, roll, photo)
+                augs = opts.augmentations[:n]
+                turned = turned_passes(net, rgb, bbox, augs, opts.canonical_height, turn, roll)
+                model_passes += len(augs)
+                if len(turned) < MIN_REFINED_PASSES:
+                    break
+                rounds.append(turned)
+            # the consensus pools the last rounds (each pairs its own plain and mirrored passes)
+            keep = rounds[1:][-opts.straighten_pool_rounds :] if len(rounds) > 1 else rounds
+            refined = [pm for r in keep for pm in r]
+        else:
+            refined = refine_passes(net, rgb, bbox, opts.augmentations, opts.canonical_height, roll)
+            model_passes += len(opts.augmentations)
         if len(refined) >= MIN_REFINED_PASSES:
             passes_work = [p for p, _m in refined]
             mirrored = [m for _p, m in refined]
@@ -491,6 +531,36 @@ def _choose_client(
             "central person was analysed."
         )
     return client
+
+
+def _straightening(
+    passes_work: list[np.ndarray], mirrored: list[bool], view: View, roll: float, photo: Photo
+) -> BodyTurn:
+    """The turn that shows the model a neutral body: the region above the waist turned so that the
+    shoulder line of the current consensus is level (against true horizontal, i.e. with the camera
+    roll that the crops undo), the region below so that its hip line is level. Working-copy pixels."""
+    anat = trimmed_mean(pair_mirrored(np.stack([assign_sides(p, view).points for p in passes_work]),
+                                      mirrored))
+    centre = (photo.rgb.shape[1] / 2.0, photo.rgb.shape[0] / 2.0)
+    lv = level_points(anat[:, :2], roll, centre)
+
+    def tilt(right: L, left: L) -> float:
+        return tilt_deg((lv[right, 0], lv[right, 1]), (lv[left, 0], lv[left, 1]), view.toward_left)
+
+    pivot, torso = waist_pivot(anat, (L.RIGHT_SHOULDER, L.LEFT_SHOULDER), (L.RIGHT_HIP, L.LEFT_HIP))
+    shoulders, hips = tilt(L.RIGHT_SHOULDER, L.LEFT_SHOULDER), tilt(L.RIGHT_HIP, L.LEFT_HIP)
+    shared = (shoulders + hips) / 2.0
+    half_bend = max(-MAX_WAIST_BEND_DEG, min(MAX_WAIST_BEND_DEG, shoulders - hips)) / 2.0
+    # a tilt t lowers the client's right; turning the region clockwise on screen by toward_left * t
+    # raises it back (front view: the client's right is on the image's left, which a clockwise turn
+    # raises; back view: the other way)
+    return BodyTurn(
+        pivot=pivot,
+        upper_cw_deg=view.toward_left * (shared + half_bend),
+        lower_cw_deg=view.toward_left * (shared - half_bend),
+        band_px=WAIST_BAND * torso,
+        level_deg=roll,
+    )
 
 
 def _check_upright(anat: np.ndarray, opts: AnalysisOptions) -> None:

@@ -27,11 +27,15 @@ from posture.pose import MIRROR_PERMUTATION, PoseModel, RawPose
 
 __all__ = [
     "DEFAULT_AUGMENTATIONS",
+    "MAX_WAIST_BEND_DEG",
     "Augmentation",
+    "BodyTurn",
     "crop_transform",
     "pair_mirrored",
     "refine_passes",
     "trimmed_mean",
+    "turned_passes",
+    "waist_pivot",
 ]
 
 # A crop is never narrower than this fraction of its height: a thin standing body still gets room
@@ -184,3 +188,115 @@ def trimmed_mean(passes: np.ndarray) -> np.ndarray:
         return np.asarray(np.median(passes, axis=0))
     ordered = np.sort(passes, axis=0)
     return np.asarray(ordered[1:-1].mean(axis=0))
+
+
+# -- each line read from its own region --------------------------------------------------------------
+#
+# The model places every joint with the whole body as context: turn only the trunk of a photo and the
+# hip line follows it (about +0.3° per degree), turn only the pelvis and the shoulder line follows
+# (+0.1 to +0.2), and a line seen tilted reads only 0.6-0.9 of its tilt (benchmarks/validity.py). So
+# the model is shown a neutral body instead: the region above the waist is turned so that the
+# shoulder line as measured so far is level, the region below so that the hip line is level, and
+# the passes read only the small residual tilts, where neither the pull of the other region nor the
+# pull toward level has anything to act on. The turns are exact and known, so every landmark is
+# turned back before it is used; iterating once or twice lets the residual shrink.
+
+# The waist row about which the body is straightened: this many torso lengths above the hip
+# midpoint, on the trunk axis (between the lowest ribs and the iliac crests).
+WAIST_ABOVE_HIPS = 0.4
+# The turn ramps smoothly from the upper region's angle to the lower region's across a band this
+# many torso lengths tall, centred on the waist row: the waist bends instead of tearing.
+WAIST_BAND = 0.15
+# The two regions are never bent against each other by more than this at the waist: a larger bend
+# no longer looks like a body, and the readings stop converging (a chef working at a counter,
+# shoulder line ~10° over a ~3° hip line, ran away by 1-3° per round). The turn both regions share
+# (a leaning body, an unknown camera roll) is a rigid turn and not limited.
+MAX_WAIST_BEND_DEG = 6.0
+# The straightened image is computed only in a window around the client's box (working-copy pixels
+# beyond the widest crop margin), this many box heights on every side.
+TURN_WINDOW_MARGIN = 0.5
+
+
+@dataclass(frozen=True)
+class BodyTurn:
+    """A turn of the body about the waist: the region above the waist row turned clockwise on screen
+    by ``upper_cw_deg``, the region below by ``lower_cw_deg``, both about ``pivot`` (working-copy
+    pixels, y down), the angle ramping with a smoothstep across ``band_px``. Rows are measured along
+    true vertical: ``level_deg`` is the camera roll (clockwise on screen), as in :func:`crop_transform`.
+    """
+
+    pivot: tuple[float, float]
+    upper_cw_deg: float
+    lower_cw_deg: float
+    band_px: float
+    level_deg: float = 0.0
+
+    def angles(self, xy: np.ndarray) -> np.ndarray:
+        """The turn (radians, clockwise on screen) at each point (N, 2) of the TURNED image."""
+        r = math.radians(self.level_deg)
+        dx, dy = xy[:, 0] - self.pivot[0], xy[:, 1] - self.pivot[1]
+        v = -dx * math.sin(r) + dy * math.cos(r)  # height below the waist row, along true vertical
+        t = np.clip((v + self.band_px / 2.0) / max(self.band_px, 1.0), 0.0, 1.0)
+        lower = t * t * (3.0 - 2.0 * t)
+        return np.radians(self.upper_cw_deg + (self.lower_cw_deg - self.upper_cw_deg) * lower)
+
+    def source_of(self, xy: np.ndarray) -> np.ndarray:
+        """Where each point (N, 2) of the turned image comes from in the original (the backward map;
+        it turns a landmark found on the turned image back onto the photo, exactly)."""
+        ang = self.angles(xy)
+        c, s = np.cos(ang), np.sin(ang)
+        dx, dy = xy[:, 0] - self.pivot[0], xy[:, 1] - self.pivot[1]
+        out = np.empty_like(xy, dtype=np.float64)
+        out[:, 0] = self.pivot[0] + c * dx + s * dy  # R(-angle): y-down, clockwise turned back
+        out[:, 1] = self.pivot[1] - s * dx + c * dy
+        return out
+
+    def apply(self, rgb: np.ndarray, window: Box) -> np.ndarray:
+        """The photo with the body turned, inside ``window`` (x0, y0, x1, y1, working-copy pixels);
+        outside it the photo is unchanged. Every output pixel samples the photo (reflected at its
+        edges), so the background bends with the body and no hole or black wedge appears."""
+        h, w = rgb.shape[:2]
+        x0, y0 = max(int(window[0]), 0), max(int(window[1]), 0)
+        x1, y1 = min(math.ceil(window[2]), w), min(math.ceil(window[3]), h)
+        out = rgb.copy()
+        if x1 <= x0 or y1 <= y0:
+            return out
+        xx, yy = np.meshgrid(np.arange(x0, x1, dtype=np.float64), np.arange(y0, y1, dtype=np.float64))
+        src = self.source_of(np.stack([xx.ravel(), yy.ravel()], axis=1))
+        map_x = src[:, 0].reshape(xx.shape).astype(np.float32)
+        map_y = src[:, 1].reshape(xx.shape).astype(np.float32)
+        out[y0:y1, x0:x1] = cv2.remap(rgb, map_x, map_y, interpolation=cv2.INTER_LINEAR,
+                                      borderMode=cv2.BORDER_REFLECT_101)
+        return out
+
+
+def waist_pivot(points: np.ndarray, shoulders: tuple[int, int], hips: tuple[int, int]) -> tuple[
+        tuple[float, float], float]:
+    """The waist centre (:data:`WAIST_ABOVE_HIPS` torso lengths above the hip midpoint on the trunk
+    axis) and the torso length, from landmark rows ``shoulders`` and ``hips`` of ``points``."""
+    sh = (points[shoulders[0], :2] + points[shoulders[1], :2]) / 2.0
+    hp = (points[hips[0], :2] + points[hips[1], :2]) / 2.0
+    p = hp + WAIST_ABOVE_HIPS * (sh - hp)
+    return (float(p[0]), float(p[1])), float(np.hypot(*(sh - hp)))
+
+
+def turned_passes(
+    net: PoseModel,
+    rgb: np.ndarray,
+    bbox: Box,
+    augmentations: tuple[Augmentation, ...],
+    canonical_height: int,
+    turn: BodyTurn,
+    level_deg: float = 0.0,
+) -> list[tuple[np.ndarray, bool]]:
+    """:func:`refine_passes` on the photo with the body turned by ``turn``; every landmark is turned
+    back onto the photo, so the result is in working-copy pixels of the untouched photo."""
+    x0, y0, x1, y1 = bbox
+    pad = TURN_WINDOW_MARGIN * max(y1 - y0, x1 - x0)
+    turned = turn.apply(rgb, (x0 - pad, y0 - pad, x1 + pad, y1 + pad))
+    out = []
+    for pts, mirrored in refine_passes(net, turned, bbox, augmentations, canonical_height, level_deg):
+        back = pts.copy()
+        back[:, :2] = turn.source_of(pts[:, :2])
+        out.append((back, mirrored))
+    return out

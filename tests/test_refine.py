@@ -1,0 +1,102 @@
+"""Each line read from its own body region: the waist turn (posture.refine.BodyTurn) and its effect
+through analyze() on shipped photos."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from posture.analysis import AnalysisOptions, analyze
+from posture.imaging import Photo
+from posture.pose import Landmark as L
+from posture.pose import PoseModel
+from posture.refine import BodyTurn, waist_pivot
+from posture.sides import View
+from tests.conftest import FRONT, SAMPLES, rgb_of
+
+# A region turn of d degrees must come out as d on its own line and 0 on the other. Before the
+# straightening, this photo read the trunk turn's hip line at about +0.3 d and a pelvis turn at
+# about 0.7 d (benchmarks/validity.py); the tolerance is a third of that error at d = 4.
+TURN_DEG = 4.0
+CHANGE_TOL_DEG = 0.45
+SHOULDERS = (L.RIGHT_SHOULDER, L.LEFT_SHOULDER)
+HIPS = (L.RIGHT_HIP, L.LEFT_HIP)
+
+
+def _striped(h: int = 200, w: int = 160) -> np.ndarray:
+    """A test card without any black pixel: a gradient with stripes."""
+    yy, xx = np.mgrid[0:h, 0:w]
+    rgb = np.stack([40 + (xx * 200) // w, 40 + (yy * 200) // h, 120 + 60 * ((xx // 8) % 2)], axis=-1)
+    return rgb.astype(np.uint8)
+
+
+def test_rows_away_from_the_turned_region_are_copied_exactly() -> None:
+    rgb = _striped()
+    turn = BodyTurn(pivot=(80.0, 100.0), upper_cw_deg=5.0, lower_cw_deg=0.0, band_px=20.0)
+    out = turn.apply(rgb, (0, 0, 160, 200))
+    assert np.array_equal(out[111:], rgb[111:])  # below the band: untouched
+    assert not np.array_equal(out[:90], rgb[:90])  # above it: turned
+    # the background bends with the body: every pixel is sampled from the card, none is black
+    assert out.min() >= 40
+
+
+def test_source_of_maps_a_turned_landmark_back_exactly() -> None:
+    turn = BodyTurn(pivot=(300.0, 400.0), upper_cw_deg=-3.0, lower_cw_deg=2.0, band_px=40.0,
+                    level_deg=4.0)
+    pts = np.array([[250.0, 150.0], [360.0, 160.0], [270.0, 600.0], [330.0, 610.0]])
+    # forward: rotate each source point about the pivot by its region's angle (rigid far from the
+    # band) and check that source_of brings it back
+    for cw in (-3.0, 2.0):
+        r = np.radians(cw)
+        rot = np.array([[np.cos(r), -np.sin(r)], [np.sin(r), np.cos(r)]])  # clockwise, y down
+        sel = pts[:2] if cw == -3.0 else pts[2:]
+        fwd = (sel - turn.pivot) @ rot.T + turn.pivot
+        assert np.allclose(turn.source_of(fwd), sel, atol=1e-9)
+
+
+def test_a_turn_levels_the_line_it_is_given() -> None:
+    # a front-view shoulder line with the client's right (image left) 10 px lower over 200 px
+    pts = np.zeros((33, 2))
+    pts[L.RIGHT_SHOULDER], pts[L.LEFT_SHOULDER] = (200.0, 210.0), (400.0, 200.0)
+    pts[L.RIGHT_HIP], pts[L.LEFT_HIP] = (240.0, 500.0), (360.0, 500.0)
+    pivot, torso = waist_pivot(pts, SHOULDERS, HIPS)
+    assert pivot == pytest.approx((300.0, 500.0 - 0.4 * 295.0), abs=0.5)
+    tilt = np.degrees(np.arctan2(10.0, 200.0))  # right side lower: positive
+    turn = BodyTurn(pivot, upper_cw_deg=View.ANTERIOR.toward_left * tilt, lower_cw_deg=0.0,
+                    band_px=0.15 * torso)
+    # where the shoulders appear in the turned image: invert source_of by fixed-point iteration
+    seen = pts[[L.RIGHT_SHOULDER, L.LEFT_SHOULDER]].copy()
+    for _ in range(20):
+        seen = seen + (pts[[L.RIGHT_SHOULDER, L.LEFT_SHOULDER]] - turn.source_of(seen))
+    assert seen[0, 1] == pytest.approx(seen[1, 1], abs=1e-6)
+
+
+def _region_turn(rgb: np.ndarray, pivot: tuple[float, float], torso: float, tilt: float,
+                 upper: bool) -> np.ndarray:
+    """The validity benchmark's warp: one region of the photo turned by ``tilt`` (front view)."""
+    cw = -View.ANTERIOR.toward_left * tilt
+    turn = BodyTurn(pivot, cw if upper else 0.0, 0.0 if upper else cw, 0.15 * torso)
+    h, w = rgb.shape[:2]
+    return turn.apply(rgb, (0, 0, w, h))
+
+
+@pytest.mark.parametrize("path", [FRONT, SAMPLES / "yogait_t4.jpg"])
+def test_each_line_follows_only_its_own_region(model: PoseModel, path: object) -> None:
+    rgb = rgb_of(path)  # type: ignore[arg-type]
+    opts = AnalysisOptions(auto_level=False, camera_roll_deg=0.0)
+    base = analyze(Photo.from_array(rgb), "anterior", opts, model=model)
+    pivot, torso = waist_pivot(base.landmarks, SHOULDERS, HIPS)
+
+    def change(img: np.ndarray) -> tuple[float, float]:
+        a = analyze(Photo.from_array(img), "anterior", opts, model=model)
+        return tuple(  # type: ignore[return-value]
+            (a.measurements[n].value or 0.0) - (base.measurements[n].value or 0.0)
+            for n in ("shoulder_tilt", "hip_tilt")
+        )
+
+    s, h = change(_region_turn(rgb, pivot, torso, TURN_DEG, upper=True))
+    assert s == pytest.approx(TURN_DEG, abs=CHANGE_TOL_DEG)
+    assert h == pytest.approx(0.0, abs=CHANGE_TOL_DEG)
+    s, h = change(_region_turn(rgb, pivot, torso, -TURN_DEG, upper=False))
+    assert s == pytest.approx(0.0, abs=CHANGE_TOL_DEG)
+    assert h == pytest.approx(-TURN_DEG, abs=CHANGE_TOL_DEG)
