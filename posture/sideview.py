@@ -125,7 +125,12 @@ class SideContext:
     # as in metrics.MeasureContext: a point this close to the border (fraction of the long side)
     # is where the model parks a joint it cannot see
     edge_fraction: float = 0.01
+    # a hand-placed point's SD, as in metrics.MeasureContext: click_sd_display_px display pixels of
+    # the photo as it was shown (click_sd_px in photo pixels when the caller knows the display scale,
+    # else the photo is taken to have been shown click_display_px pixels along its long side)
     click_display_px: float = 700.0
+    click_sd_display_px: float = 0.5
+    click_sd_px: float | None = None
     pass_spread_weight: float = 1.0
     # The far side is hidden behind the body and guessed by the model: its placement noise is
     # taken as this multiple of sigma_px (a stated assumption, not fitted to any benchmark).
@@ -156,6 +161,8 @@ class SideContext:
             manual=ctx.manual,
             edge_fraction=ctx.edge_fraction,
             click_display_px=ctx.click_display_px,
+            click_sd_display_px=ctx.click_sd_display_px,
+            click_sd_px=ctx.click_sd_px,
             pass_spread_weight=ctx.pass_spread_weight,
         )
 
@@ -532,7 +539,9 @@ def _unit_of(spec: SideSpec, ctx: SideContext) -> str:
 def _sigma(lms: Sequence[L], ctx: SideContext) -> float:
     """Landmark-placement noise; points placed by hand carry the click precision instead."""
     if all(landmark_key(lm) in ctx.manual for lm in lms):
-        return max(ctx.width, ctx.height) / ctx.click_display_px
+        if ctx.click_sd_px is not None:
+            return ctx.click_sd_px
+        return ctx.click_sd_display_px * max(ctx.width, ctx.height) / ctx.click_display_px
     return ctx.sigma_px
 
 

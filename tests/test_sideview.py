@@ -363,3 +363,13 @@ def test_facing_with_the_head_turned_to_the_camera(view: str) -> None:
         pts[lm, 2] = 0.1  # toes hidden (long skirt, shoes)
     f = detect_facing(pts, view)
     assert f.detected is SideView(view) and f.cues == 1 and not f.contradicts
+
+
+def test_hand_placed_points_carry_the_click_precision() -> None:
+    pts = build("right", body())
+    placed = frozenset({"right_shoulder", "right_hip"})
+    model_read = measure("right", pts).measurements["trunk_lean"]
+    clicked = measure("right", pts, manual=placed, click_sd_px=0.25).measurements["trunk_lean"]
+    coarse = measure("right", pts, manual=placed, click_sd_px=8.0).measurements["trunk_lean"]
+    assert clicked.value == pytest.approx(model_read.value)
+    assert clicked.uncertainty < model_read.uncertainty < coarse.uncertainty
