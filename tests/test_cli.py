@@ -77,3 +77,15 @@ def test_text_output_prints_the_failed_checks_and_the_hold_reason() -> None:
     assert "finding:" not in proc.stdout
     ok = _run("analyze", str(ARMS_OUT), "--fast", "--confirm-stance")
     assert "held back" not in ok.stdout and "  finding: " in ok.stdout
+
+
+@pytest.mark.slow
+def test_compare_names_a_photo_whose_stance_is_not_neutral() -> None:
+    neutral = str(SAMPLES / "yogait_tada1.jpg")
+    proc = _run("compare", str(ARMS_OUT), neutral, "--fast")
+    assert proc.returncode == 0, proc.stderr
+    lines = [x for x in proc.stdout.splitlines() if "photo check" in x]
+    assert lines and all(x.strip().startswith("photo check (before):") for x in lines)
+    assert any("let the arms hang" in x for x in lines)
+    confirmed = _run("compare", str(ARMS_OUT), neutral, "--fast", "--confirm-stance")
+    assert confirmed.returncode == 0 and "photo check" not in confirmed.stdout

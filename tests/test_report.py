@@ -364,11 +364,16 @@ def test_pdf_says_when_all_checks_passed(front) -> None:  # type: ignore[no-unty
 
 
 @pytest.mark.slow
-def test_cli_report_with_and_without_confirm_stance(tmp_path: Path) -> None:
+def test_cli_report_with_and_without_confirm_stance(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     photo = str(FRONT.parent / "yogait_t4.jpg")
     held, ok = tmp_path / "held.pdf", tmp_path / "ok.pdf"
     assert main(["report", photo, "--fast", "--no-level", "-o", str(held)]) == 0
+    out = capsys.readouterr().out
+    assert "held back" in out and "--confirm-stance" in out  # said on the terminal too
     assert main(["report", photo, "--fast", "--no-level", "--confirm-stance", "-o", str(ok)]) == 0
+    assert "held back" not in capsys.readouterr().out
     t_held, t_ok = flat(pdf_text(held.read_bytes())), flat(pdf_text(ok.read_bytes()))
     assert "Photo check" in t_held and "held back" in t_held and "Red flags" in t_held
     assert "held back" not in t_ok and "habitually stands" in t_ok and "Red flags" in t_ok

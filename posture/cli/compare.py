@@ -40,6 +40,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print(json.dumps(result.to_dict(), ensure_ascii=False))
         return 0
     print(f"{Path(args.before).name} -> {Path(args.after).name}")
+    for which, a in (("before", before), ("after", after)):  # a pose, not a posture, may have changed
+        if a.capture is not None and not a.capture.confirmed:
+            for c in a.capture.stance_failed:
+                print(f"  photo check ({which}): {c.message}")
     for line in result.summary_lines():
         print(f"  {line}")
     real = [c.label for c in result.real_changes]

@@ -44,4 +44,6 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise PostureError(f"Cannot write {exc.filename or out}: {exc.strerror or exc}.",
                            "Choose a folder you can write to.") from None
     print(f"wrote {out} ({len(data) // 1024} KB)")
+    if report.findings_held:  # the PDF says so too; the terminal should not hide it
+        print(f"  findings: {report.findings_held} (option --confirm-stance)")
     return 0
