@@ -435,11 +435,22 @@ def test_findings_show_their_text_literally() -> None:
 # -- the photo check ------------------------------------------------------------------------------
 
 
-def test_the_stance_confirmation_releases_the_findings_and_is_saved(app: AppTest, data_dir: Path) -> None:
+def test_the_stance_confirmation_releases_the_findings_and_is_saved(
+    app: AppTest, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ui.pages.assessment as page
     from posture.findings import RED_FLAGS_TITLE
     from posture.report.model import md_escape
     from ui.components.capture import CONFIRM_LABEL
 
+    calls: list[str] = []
+    real = page.analyze
+
+    def counting(*a: Any, **k: Any) -> Any:
+        calls.append("x")
+        return real(*a, **k)
+
+    monkeypatch.setattr(page, "analyze", counting)
     arms_out = FRONT.parent / "yogait_t4.jpg"  # arms held out sideways: not a neutral stance
     upload(app, arms_out)
     assert not app.exception and not app.error
@@ -461,6 +472,7 @@ def test_the_stance_confirmation_releases_the_findings_and_is_saved(app: AppTest
     assert any("**" in v and "·" in v for v in shown), "a finding's title and severity are shown"
     (box,) = [c for c in app.checkbox if c.label == CONFIRM_LABEL]
     assert box.value is True
+    assert len(calls) == 1  # the confirmation re-attached the findings without a model pass
 
     # the confirmation is saved with the assessment and comes back with it
     _fill_new_client(app, "KL-5", consent=True)
