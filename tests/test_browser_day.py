@@ -1,5 +1,6 @@
 """A therapist's day in a real browser, on a laptop (1400x1000) and on a tablet held upright (820x1180,
-sidebar open): `streamlit run app.py` + Debian chromium driven by Playwright.
+sidebar open; New assessment also with it closed): `streamlit run app.py` + Debian chromium driven by
+Playwright.
 
 On each size and each page (New assessment with a result, Clients, Compare with two saved
 assessments): nothing scrolls sideways (the document, Streamlit's main scroller, every table's
@@ -326,6 +327,20 @@ def test_a_working_day_on_a_laptop_and_a_tablet(server: AppServer, budget: Budge
             assert abs(qx - target[0]) <= per_css + 0.051 and abs(qy - target[1]) <= per_css + 0.051, (
                 (qx, qy), target, per_css)
             assert per_css < 0.5  # finer than one photo pixel per tap
+
+            # the sidebar closed: still no sideways scroll, the photo the same size and whole
+            shown = assert_photo_fits(page, 0)
+            sidebar.hover()  # the collapse arrow shows while the pointer is over the sidebar
+            page.locator('[data-testid="stSidebarCollapseButton"] button').click()
+            wait_until(page, lambda: not sidebar.is_visible() or _box(sidebar)["width"] < 50,
+                       timeout_s=step / 1000, what="the sidebar to close", server=server)
+            page.wait_for_timeout(800)
+            assert_no_sideways_scroll(page, "tablet, sidebar closed")
+            closed = assert_photo_fits(page, 0)
+            assert closed["width"] == pytest.approx(shown["width"], abs=1.0), (shown, closed)
+            page.locator('[data-testid="stExpandSidebarButton"]').click()
+            wait_until(page, lambda: sidebar.is_visible() and _box(sidebar)["width"] > 200,
+                       timeout_s=step / 1000, what="the sidebar to open again", server=server)
             _check_records_pages(page, server, budget, "tablet")
 
             # --- four people: refused until the client is picked --------------------------------

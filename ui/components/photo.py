@@ -11,9 +11,12 @@ import cv2
 import numpy as np
 
 # the largest photo shown next to the measurement cards on a laptop screen (CSS px); the page
-# shows it at most this wide and never wider than its column (the browser scales it down)
+# shows it at most this wide and never wider than its column (the browser scales it down). The
+# width fits the main area of a tablet held upright with the sidebar open (820 px: 488 px), so
+# opening or closing the sidebar never resizes the photo (its click frame keeps the height it got
+# when the image loaded: a photo that grew afterwards would be cut at the bottom).
 MAX_DISPLAY_HEIGHT = 640
-MAX_DISPLAY_WIDTH = 600
+MAX_DISPLAY_WIDTH = 480
 # The zoom: a square crop around the chosen landmark shown ZOOM_FACTOR times larger than the whole
 # photo is shown, ZOOM_VIEW_PX CSS px wide (less when its column is narrower), at least
 # MIN_ZOOM_SIDE_PX photo pixels across (a tiny photo is not magnified beyond one pixel per cell).
