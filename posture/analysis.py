@@ -93,6 +93,10 @@ class AnalysisOptions:
     # ... and when the roll was set by hand (``camera_roll_deg``): an ASSUMPTION of 0.5°, the
     # precision of reading a phone's level or of measuring a door frame on the photo by hand.
     roll_sd_manual_deg: float = 0.5
+    # The shoulder and hip lines' residual cross-talk (deg per deg of the other line's tilt), the
+    # ``cross_talk`` part of their ±: to be set from benchmarks/validity.py's measured residual
+    # (region turns); 0 until a committed run of the current pipeline states one.
+    cross_talk_per_deg: float = 0.0
     # Refine on a canonical crop with test-time augmentation (False = one model pass, fast path).
     refine: bool = True
     augmentations: tuple[Augmentation, ...] = DEFAULT_AUGMENTATIONS
@@ -375,6 +379,7 @@ def analyze(
         sigma_px=max(frac * torso, MIN_SIGMA_WORKING_PX * inv),
         min_visibility=opts.min_visibility,
         pass_spread_weight=opts.pass_spread_weight if len(passes_work) > 1 else 1.0,
+        cross_talk_per_deg=opts.cross_talk_per_deg,
     )
     measurements = measure_all(anat, anat_passes, ctx)
     for m in measurements.values():
