@@ -277,3 +277,16 @@ def test_the_uncertainty_sentence_is_in_the_app_caption_and_the_pdf(front: Analy
     analysis = replace(front, capture=None)
     text = _pdf_text(render_pdf(build_report(photo, analysis), annotate(photo, analysis)))
     assert re.sub(r"\s+", " ", UNCERTAINTY_COVERS) in text
+
+
+def test_cross_talk_part_follows_the_other_lines_tilt(front: Analysis) -> None:
+    from posture.metrics import measure_all
+
+    ms = measure_all(front.landmarks, front.passes, replace(front.context, cross_talk_per_deg=0.1))
+    sh, hp = ms["shoulder_tilt"], ms["hip_tilt"]
+    assert sh.value is not None and hp.value is not None
+    assert sh.uncertainty_parts["cross_talk"] == pytest.approx(0.1 * abs(hp.value))
+    assert hp.uncertainty_parts["cross_talk"] == pytest.approx(0.1 * abs(sh.value))
+    assert sh.uncertainty == pytest.approx(combine_parts(sh.uncertainty_parts))
+    # 0 (the default until the validity benchmark states a residual) adds nothing
+    assert front.measurements["shoulder_tilt"].uncertainty_parts["cross_talk"] == 0.0
