@@ -106,9 +106,19 @@ _OVERFLOW_JS = """() => {
 }"""
 
 
+# text that the page cuts with an ellipsis (a card's value, a button's or a picker's label)
+_CUT_JS = """() => [...document.querySelectorAll('[data-testid="stMain"] *')]
+  .filter(e => e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1
+               && getComputedStyle(e).textOverflow === 'ellipsis')
+  .map(e => (e.innerText || '').trim()).filter(t => t)"""
+
+
 def assert_no_sideways_scroll(page: Any, where: str) -> None:
+    """Nothing scrolls sideways and no text is cut short."""
     problems = page.evaluate(_OVERFLOW_JS)
     assert not problems, f"{where}: {problems}"
+    cut = page.evaluate(_CUT_JS)
+    assert not cut, f"{where}: text cut with an ellipsis: {cut}"
 
 
 def _box(locator: Any) -> dict[str, float]:
