@@ -15,10 +15,10 @@ from posture.sides import View
 from tests.conftest import FRONT, SAMPLES, rgb_of
 
 # A region turn of d degrees must come out as d on its own line and 0 on the other. Before the
-# straightening, this photo read the trunk turn's hip line at about +0.3 d and a pelvis turn at
-# about 0.7 d (benchmarks/validity.py); the tolerance is a third of that error at d = 4.
+# straightening (one set of 16 passes on the photo as it is) these photos read a 4° trunk turn's hip
+# line at +0.8-0.9° and a 4° pelvis turn's hip line 1.0-1.2° short; the tolerance is about half.
 TURN_DEG = 4.0
-CHANGE_TOL_DEG = 0.45
+CHANGE_TOL_DEG = 0.6
 SHOULDERS = (L.RIGHT_SHOULDER, L.LEFT_SHOULDER)
 HIPS = (L.RIGHT_HIP, L.LEFT_HIP)
 
