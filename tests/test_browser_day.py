@@ -250,6 +250,8 @@ def _check_records_pages(page: Any, server: AppServer, budget: Budget, where: st
     grid = page.locator('[data-testid="stDataFrame"]')
     expect(grid).to_be_visible(timeout=step)
     page.wait_for_timeout(800)  # the grid lays out its columns after it shows
+    # the grid's own scroller is there, so the sideways check below has something to measure
+    assert page.locator('[data-testid="stDataFrame"] .dvn-scroller').count() >= 1
     assert_no_sideways_scroll(page, f"{where} Clients")
 
     _page_to(page, "Compare", "Compare assessments", step)
@@ -257,6 +259,7 @@ def _check_records_pages(page: Any, server: AppServer, budget: Budget, where: st
     imgs = page.locator('[data-testid="stImage"] img')
     expect(imgs).to_have_count(2, timeout=step)
     page.wait_for_timeout(800)
+    assert page.locator('[data-testid="stDataFrame"] .dvn-scroller').count() >= 1
     assert_no_sideways_scroll(page, f"{where} Compare")
     columns = page.locator('[data-testid="stColumn"]', has=page.locator('[data-testid="stImage"]'))
     assert columns.count() == 2, columns.count()
