@@ -158,9 +158,28 @@ def compare(before: Any, after: Any, options: CompareOptions | None = None) -> C
     if units_differ:
         warnings.append(
             "Some lengths are in cm in one assessment and in % of shoulder width in the other; they "
-            "were not compared. Enter the client's height for both photos to compare them in cm."
+            f"were not compared: {_why_no_cm(before, after)}."
         )
     return Comparison(before, after, changes, tuple(warnings), opts)
+
+
+# The analysis's warning when a height was given but the feet were hidden (posture.analysis._scale).
+FEET_HIDDEN_WARNING = "feet are not clearly visible"
+
+
+def _why_no_cm(before: Any, after: Any) -> str:
+    """What really kept a photo's lengths out of centimetres: no height entered, or a height whose
+    photo hid the feet (the scale needs the heels)."""
+    reasons = []
+    for which, an in (("before", before), ("after", after)):
+        if getattr(an, "scale", None):
+            continue
+        if any(FEET_HIDDEN_WARNING in str(w) for w in getattr(an, "warnings", ())):
+            reasons.append(f"in the {which} photo the feet are hidden, so the height entered could "
+                           "not give centimetres (retake it with the feet in the frame)")
+        else:
+            reasons.append(f"no height was entered for the {which} photo (enter the client's height)")
+    return "; ".join(reasons) or "the two photos were measured in different units"
 
 
 def _change(name: str, mb: Any, ma: Any, opts: CompareOptions) -> Change:
