@@ -26,7 +26,15 @@ from typing import Any
 
 import numpy as np
 
-from posture.capture import Capture, CaptureOptions, check_capture
+from posture.capture import (
+    Capture,
+    CaptureOptions,
+    arms_relaxed,
+    camera_level,
+    check_capture,
+    view_matches,
+    whole_body,
+)
 from posture.errors import InvalidOptionError, MultiplePeopleError, NoPersonError, NotUprightError
 from posture.face import find_faces, head_box
 from posture.geometry import box_area, box_iou, level_points, tilt_deg
@@ -49,6 +57,7 @@ from posture.refine import (
 )
 from posture.scale import ScaleOptions, scale_from_stature
 from posture.sides import FACE_LANDMARKS, View, assign_sides, label_agreement
+from posture.sideview import SideContext, SideViewResult, detect_facing, measure_side
 
 SCHEMA = "posture.analysis/1"
 
@@ -323,7 +332,9 @@ def analyze(
             if located:
                 boxes = np.array([RawPose(p).bbox() for p, _m in located])
                 bbox = tuple(float(v) for v in np.median(boxes, axis=0))  # type: ignore[assignment]
-        straighten = bool(opts.straighten_passes) and len(located) >= MIN_REFINED_PASSES
+        # (not in a side view: the shoulder and hip lines it levels are frontal-plane lines)
+        straighten = (bool(opts.straighten_passes) and len(located) >= MIN_REFINED_PASSES
+                      and not v.is_side)
         if straighten:
             # each line read from its own region: the locate passes give a first reading of both
             # lines, then rounds of passes on the body straightened about the waist
@@ -358,14 +369,17 @@ def analyze(
     anat = trimmed_mean(anat_passes)
     _check_upright(anat, opts)
     _check_framing(anat, photo, opts, warnings)
-    conflict = _view_conflict(photo.rgb, primary.points, label_agreement(primary.points, v), v)
+    if v.is_side:  # which way the client faces, from the nose and toes
+        conflict = _side_conflict(anat, v, float(level["roll_deg"]), photo, opts)
+    else:
+        conflict = _view_conflict(photo.rgb, primary.points, label_agreement(primary.points, v), v)
     if conflict:
         warnings.append(conflict)
     capture = _capture(anat, photo.width, photo.height, v, level, conflict, opts.capture,
                        opts.confirm_stance)
     laps.lap("sides_and_checks")
 
-    scale = _scale(photo, primary.mask, anat, opts, warnings)
+    scale = _scale(photo, primary.mask, anat, opts, warnings, side_view=v.is_side)
     torso = _torso_length(anat)
     frac = opts.noise_fraction_refined if len(passes_work) > 1 else opts.noise_fraction_single
     ctx = MeasureContext(
@@ -381,7 +395,9 @@ def analyze(
         pass_spread_weight=opts.pass_spread_weight if len(passes_work) > 1 else 1.0,
         cross_talk_per_deg=opts.cross_talk_per_deg,
     )
-    measurements = measure_all(anat, anat_passes, ctx)
+    measurements, side = _measure(anat, anat_passes, v, ctx)
+    if side is not None:
+        warnings.extend(side.warnings)
     for m in measurements.values():
         if not m.available and m.reason:
             warnings.append(f"{m.label} unavailable: {m.reason}.")
@@ -394,6 +410,8 @@ def analyze(
         "landmark_sigma_px": round(ctx.sigma_px, 2),
         "model": net.path.name,
     }
+    if side is not None:
+        method["side_view"] = side.summary()
     if opts.person is not None:
         method["person"] = opts.person
     return Analysis(
@@ -449,9 +467,13 @@ def correct_landmarks(
         if not (math.isfinite(photo_px_per_display_px) and photo_px_per_display_px > 0):
             raise ValueError(f"photo_px_per_display_px must be positive, got {photo_px_per_display_px!r}")
         ctx = replace(ctx, click_sd_px=ctx.click_sd_display_px * float(photo_px_per_display_px))
-    measurements = measure_all(pts, passes, ctx)
+    measurements, side = _measure(pts, passes, analysis.view, ctx)
+    method = dict(analysis.method)
+    if side is not None:
+        method["side_view"] = side.summary()
     return replace(
         analysis,
+        method=method,
         landmarks=pts,
         passes=passes,
         measurements=measurements,
@@ -463,6 +485,29 @@ def correct_landmarks(
 
 
 # -- helpers -------------------------------------------------------------------------------------
+
+
+def _measure(
+    points: np.ndarray, passes: np.ndarray, view: View, ctx: MeasureContext
+) -> tuple[dict[str, Measurement], SideViewResult | None]:
+    """The measurements of ``view``: the front/back table (``metrics``) or, for a side view, the
+    side-view table (``sideview``: same roll, scale, noise floor and hand-placed points) with its
+    facing check."""
+    if view.is_side:
+        side = measure_side(points, passes, SideContext.from_measure_context(view.value, ctx))
+        return dict(side.measurements), side
+    return measure_all(points, passes, ctx), None
+
+
+def _side_conflict(
+    anat: np.ndarray, view: View, roll: float, photo: Photo, opts: AnalysisOptions
+) -> str | None:
+    """A side view's declared side against which way the client faces (nose and toes, read against
+    true vertical): the message when they contradict, else None."""
+    lv = anat.copy()
+    lv[:, :2] = level_points(anat[:, :2], roll, (photo.width / 2.0, photo.height / 2.0))
+    facing = detect_facing(lv, view.value, min_visibility=opts.min_visibility)
+    return facing.warning if facing.contradicts else None
 
 
 class _Laps:
@@ -637,7 +682,16 @@ def _capture(
     options: CaptureOptions,
     confirmed: bool,
 ) -> Capture:
-    """The photo check on the anatomical landmarks (full-size pixels) of a front or back photo."""
+    """The photo check on the anatomical landmarks (full-size pixels). A side view keeps the
+    checks that mean the same in profile (whole body, arms, view, level): the stance and
+    squareness checks read the feet and shoulders side by side, which a profile cannot show."""
+    if view.is_side:
+        return Capture((
+            whole_body(anat, width, height, options),
+            arms_relaxed(anat, options),
+            view_matches(conflict),
+            camera_level(str(level.get("reference", ""))),
+        )).with_confirmation(confirmed)
     return check_capture(
         anat, width, height, view.toward_left, view_conflict=conflict,
         level_reference=str(level.get("reference", "")), options=options,
@@ -695,12 +749,15 @@ def _scale(
     anat: np.ndarray,
     opts: AnalysisOptions,
     warnings: list[str],
+    side_view: bool = False,
 ) -> dict[str, Any] | None:
     if opts.stature_cm is None:
         return None
     s = photo.scale
     heels = [anat[lm] for lm in (L.LEFT_HEEL, L.RIGHT_HEEL, L.LEFT_ANKLE, L.RIGHT_ANKLE)]
-    if min(p[2] for p in heels[:2]) < opts.min_visibility or max(p[1] for p in heels) > photo.height:
+    # in a side view the far heel is hidden behind the near one: one seen heel is enough
+    heel_vis = (max if side_view else min)(p[2] for p in heels[:2])
+    if heel_vis < opts.min_visibility or max(p[1] for p in heels) > photo.height:
         warnings.append("The feet are not clearly visible, so centimetres could not be derived.")
         return None
     heel_y = float(max(anat[L.LEFT_HEEL, 1], anat[L.RIGHT_HEEL, 1])) * s

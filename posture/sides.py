@@ -25,18 +25,27 @@ from posture.pose import Landmark as L
 class View(StrEnum):
     ANTERIOR = "anterior"
     POSTERIOR = "posterior"
+    LEFT = "left"  # side view: the client's left side toward the camera (faces the image's left)
+    RIGHT = "right"  # side view: the client's right side toward the camera (faces the image's right)
+
+    @property
+    def is_side(self) -> bool:
+        """A side (lateral) view, measured by ``posture.sideview``."""
+        return self in (View.LEFT, View.RIGHT)
 
     @property
     def toward_left(self) -> int:
-        """Image x direction that points to the client's left."""
-        return 1 if self is View.ANTERIOR else -1
+        """Image x direction that points to the client's left (front/back views; in a side view
+        the client's left-right axis is the camera's depth axis: +1 is returned and not used)."""
+        return -1 if self is View.POSTERIOR else 1
 
     @classmethod
     def parse(cls, value: str | View) -> View:
         if isinstance(value, View):
             return value
         v = str(value).strip().lower()
-        aliases = {"front": "anterior", "back": "posterior", "a": "anterior", "p": "posterior"}
+        aliases = {"front": "anterior", "back": "posterior", "a": "anterior", "p": "posterior",
+                   "l": "left", "r": "right", "left-lateral": "left", "right-lateral": "right"}
         v = aliases.get(v, v)
         try:
             return cls(v)
@@ -44,7 +53,9 @@ class View(StrEnum):
             from posture.errors import InvalidOptionError
 
             raise InvalidOptionError(
-                f"Unknown view {value!r}.", "Use --view anterior (front) or --view posterior (back)."
+                f"Unknown view {value!r}.",
+                "Use --view anterior (front), posterior (back), left or right (side view: the "
+                "client's left or right side toward the camera).",
             ) from None
 
 
@@ -73,6 +84,11 @@ def label_agreement(points: np.ndarray, view: View) -> float:
 
 
 def assign_sides(model_points: np.ndarray, view: View) -> SideAssignment:
+    if view.is_side:  # the torso's left-right order means nothing in a profile: visibility decides
+        from posture.sideview import assign_side_view_sides
+
+        side = assign_side_view_sides(model_points, view.value)
+        return SideAssignment(side.points, side.swapped, -1.0 if side.swapped else 1.0)
     agreement = label_agreement(model_points, view)
     if agreement < 0:
         return SideAssignment(model_points[MIRROR_PERMUTATION].copy(), True, agreement)

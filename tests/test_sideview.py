@@ -8,14 +8,23 @@ the constructed body), not read from the module's output.
 
 from __future__ import annotations
 
+import json
 import math
+import subprocess
+import sys
+from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
+from PIL import Image
 
 from posture import geometry as geo
+from posture.analysis import AnalysisOptions, analyze
 from posture.constants import UNIT_CM, UNIT_DEG, UNIT_PCT_EAR_ANKLE
-from posture.pose import MIRROR_PERMUTATION
+from posture.imaging import Photo
+from posture.metrics import Measurement
+from posture.pose import MIRROR_PERMUTATION, PoseModel
 from posture.pose import Landmark as L
 from posture.sideview import (
     WOODHULL_1985_CM,
@@ -25,6 +34,7 @@ from posture.sideview import (
     detect_facing,
     measure_side,
 )
+from tests.conftest import SAMPLES, rgb_of
 
 W, H = 600, 900
 GROUND = 850.0
@@ -373,3 +383,92 @@ def test_hand_placed_points_carry_the_click_precision() -> None:
     coarse = measure("right", pts, manual=placed, click_sd_px=8.0).measurements["trunk_lean"]
     assert clicked.value == pytest.approx(model_read.value)
     assert clicked.uncertainty < model_read.uncertainty < coarse.uncertainty
+
+
+# ---------------------------------------------------------------------------------------------
+# Through analyze() on a shipped photo. No true profile photo may ship (see sample_images/
+# LICENSES.txt); coco_000000234748 is the most side-on one: a man leaning on a post, seen
+# three-quarter from his right, facing the image's right. The laws below hold for any photo.
+
+SIDE_PHOTO = SAMPLES / "coco_000000234748.jpg"
+SIDE_NAMES = ("head_forward", "trunk_lean", "hip_forward", "knee_extension", "plumb_line")
+
+
+def _within(a: Measurement, b: Measurement, shift: float = 0.0) -> bool:
+    assert a.value is not None and b.value is not None
+    return abs(b.value - (a.value + shift)) <= math.hypot(a.uncertainty or 0.0, b.uncertainty or 0.0)
+
+
+@pytest.fixture(scope="module")
+def side_photo() -> np.ndarray:
+    return rgb_of(SIDE_PHOTO)
+
+
+def test_a_mirrored_right_photo_analysed_as_left_gives_the_same_values(
+    model: PoseModel, side_photo: np.ndarray
+) -> None:
+    opts = AnalysisOptions(auto_level=False)
+    right = analyze(Photo.from_array(side_photo), "right", opts, model=model)
+    left = analyze(Photo.from_array(side_photo[:, ::-1].copy()), "left", opts, model=model)
+    for a in (right, left):
+        assert a.view.is_side
+        assert set(a.measurements) == set(SIDE_NAMES)
+        assert a.method["side_view"]["facing"]["detected"] == a.view.value
+        assert not any("seems to face" in w for w in a.warnings)
+    assert right.measurements["head_forward"].landmarks == ("right_ear", "right_shoulder")
+    assert left.measurements["head_forward"].landmarks == ("left_ear", "left_shoulder")
+    for name in SIDE_NAMES:
+        a, b = right.measurements[name], left.measurements[name]
+        assert a.available and b.available, name
+        assert _within(a, b), (name, a.value, a.uncertainty, b.value, b.uncertainty)
+    # the photo shows what the numbers say: leaning back on the post, feet out in front
+    assert (right.measurements["trunk_lean"].value or 0.0) < 0
+    assert (right.measurements["hip_forward"].value or 0.0) < 0
+
+
+def test_a_wrong_declared_side_is_warned_about(model: PoseModel, side_photo: np.ndarray) -> None:
+    a = analyze(Photo.from_array(side_photo), "left", AnalysisOptions(auto_level=False, refine=False),
+                model=model)
+    assert a.method["side_view"]["facing"]["contradicts"]
+    assert any("seems to face the image's right" in w for w in a.warnings)
+
+
+@pytest.mark.parametrize("theta", [4.0])
+def test_a_turned_photo_shifts_from_vertical_angles_and_the_roll_undoes_it(
+    model: PoseModel, side_photo: np.ndarray, theta: float
+) -> None:
+    h, w = side_photo.shape[:2]
+    pad = cv2.copyMakeBorder(side_photo, h // 10, h // 10, w // 10, w // 10, cv2.BORDER_REPLICATE)
+    ph, pw = pad.shape[:2]
+    turned = cv2.warpAffine(pad, cv2.getRotationMatrix2D((pw / 2, ph / 2), -theta, 1.0), (pw, ph),
+                            borderMode=cv2.BORDER_REPLICATE)  # content turned theta clockwise
+    base = analyze(Photo.from_array(pad), "right", AnalysisOptions(auto_level=False), model=model)
+    raw = analyze(Photo.from_array(turned), "right", AnalysisOptions(auto_level=False), model=model)
+    told = analyze(Photo.from_array(turned), "right", AnalysisOptions(camera_roll_deg=theta), model=model)
+    # clockwise moves the top of the body toward the image's right = the client's front here
+    assert _within(base.measurements["trunk_lean"], raw.measurements["trunk_lean"], shift=theta)
+    b_ang = base.measurements["head_forward"].details["angle_from_vertical"]
+    r_ang = raw.measurements["head_forward"].details["angle_from_vertical"]
+    combined = math.hypot(b_ang.uncertainty or 0.0, r_ang.uncertainty or 0.0)
+    assert abs(r_ang.value - (b_ang.value + theta)) <= combined
+    # a joint angle does not turn with the photo
+    assert _within(base.measurements["knee_extension"], raw.measurements["knee_extension"])
+    # the stated roll gives every value back
+    for name in SIDE_NAMES:
+        assert _within(base.measurements[name], told.measurements[name]), name
+
+
+def test_cli_analyze_view_left_json(tmp_path: Path, side_photo: np.ndarray) -> None:
+    path = tmp_path / "side.png"
+    Image.fromarray(side_photo[:, ::-1].copy()).save(path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "posture.cli", "analyze", str(path), "--view", "left", "--json", "--fast"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    d = json.loads(proc.stdout)
+    assert d["schema"] == "posture.analysis/1" and d["view"] == "left"
+    assert set(d["measurements"]) == set(SIDE_NAMES)
+    assert d["measurements"]["trunk_lean"]["unit"] == UNIT_DEG
+    assert "craniovertebral" in d["method"]["side_view"]["head_forward_note"]
+    assert d["method"]["side_view"]["facing"]["detected"] == "left"

@@ -16,7 +16,11 @@ EXIT_USER_ERROR = 2
 
 
 def add_analysis_options(ap: argparse.ArgumentParser) -> None:
-    ap.add_argument("--view", default="anterior", help="anterior (front, default) or posterior (back)")
+    ap.add_argument(
+        "--view", default="anterior",
+        help="anterior (front, default), posterior (back), left or right (side view: the client's "
+        "left or right side toward the camera)",
+    )
     ap.add_argument("--height-cm", type=float, default=None, help="client's height: gives centimetres")
     ap.add_argument(
         "--camera-roll", type=float, default=None, metavar="DEG",
