@@ -22,11 +22,15 @@ from posture.report.layout import (
     GREY,
     MARGIN,
     SIGN_NOTE,
+    Practice,
+    clinic_practice,
     heading,
     new_document,
+    paragraph,
     print_jpeg,
     safe_text,
     small_note,
+    text_height,
 )
 
 # Each aligned photo is printed this wide (mm): two of them (3:4, 91 mm tall) leave room for the
@@ -55,11 +59,21 @@ def render_compare_pdf(
     after_label: str = "After",
     client: str | None = None,
     title: str = "Posture comparison",
+    before_notes: str = "",
+    after_notes: str = "",
+    practice: Practice | None = None,
+    manual: tuple[str, ...] = (),
 ) -> bytes:
     """PDF bytes. ``comparison`` is a :class:`posture.compare.Comparison`; ``before_rgb`` /
     ``after_rgb`` the aligned photos (RGB uint8, e.g. from :func:`posture.compare.align_pair`);
-    the labels say when each was taken."""
-    pdf = new_document(title, "For the therapist and the client; not a diagnosis.")
+    the labels say when each was taken (they are also the session dates in every page's footer);
+    the notes are each session's therapist notes; ``practice`` the clinic and therapist (default the
+    clinic settings); ``manual``: the measurements whose change rests on a hand-placed point
+    (marked "hand-placed" in the table). Paragraphs are never split across pages and a heading
+    never ends a page."""
+    pdf = new_document(title, "For the therapist and the client; not a diagnosis.",
+                       practice=clinic_practice() if practice is None else practice,
+                       client=client, session=f"{before_label} → {after_label}")
     full_w = pdf.w - 2 * MARGIN
 
     pdf.set_font(FAMILY, "B", 17)
@@ -112,29 +126,43 @@ def render_compare_pdf(
             row.cell(safe_text(format_number(ch.after, ch.unit)))
             row.cell(safe_text(format_number(ch.delta, ch.unit)))
             row.cell(safe_text(format_number(ch.uncertainty, ch.unit, signed=False)))
-            row.cell(safe_text(verdict))
+            row.cell(safe_text(verdict + (" (hand-placed point)" if ch.name in manual else "")))
     pdf.ln(1)
     small_note(pdf,
         f"{SIGN_NOTE} Change = after - before."
     )
+
+    if manual:
+        small_note(pdf, "hand-placed point: the change rests on a landmark the therapist placed by "
+                        "hand in one of the photos.")
     pdf.ln(3)
 
     heading(pdf, "In words")
-    pdf.set_font(FAMILY, "", 9)
     for ch in comparison.changes.values():
         pdf.set_font(FAMILY, "B" if ch.real_change else "", 9)
-        pdf.multi_cell(0, 4.5, safe_text(f"•  {ch.summary}"), align="L", new_x=XPos.LMARGIN,
-                       new_y=YPos.NEXT)
+        paragraph(pdf, f"•  {ch.summary}", 4.5)
     if comparison.warnings:
         pdf.ln(2)
-        heading(pdf, "Warnings")
+        pdf.set_font(FAMILY, "", 8.5)
+        heading(pdf, "Warnings", keep_mm=text_height(pdf, f"•  {comparison.warnings[0]}", 4.3) + 10)
         pdf.set_font(FAMILY, "", 8.5)
         for w in comparison.warnings:
-            pdf.multi_cell(0, 4.3, safe_text(f"•  {w}"), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            paragraph(pdf, f"•  {w}", 4.3)
+    notes = [(before_label, before_notes.strip()), (after_label, after_notes.strip())]
+    if any(text for _label, text in notes):
+        pdf.ln(2)
+        heading(pdf, "Therapist notes")
+        for label, text in notes:
+            if text:
+                pdf.set_font(FAMILY, "B", 9)
+                paragraph(pdf, label, 4.6, keep_with_mm=9.0)
+                pdf.set_font(FAMILY, "", 9)
+                paragraph(pdf, text, 4.6)
     pdf.ln(2)
-    heading(pdf, "About this comparison")
     pdf.set_font(FAMILY, "", 8.5)
-    pdf.multi_cell(0, 4.3, safe_text(DISCLAIMER), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    heading(pdf, "About this comparison", keep_mm=text_height(pdf, DISCLAIMER, 4.3) + 10)
+    pdf.set_font(FAMILY, "", 8.5)
+    paragraph(pdf, DISCLAIMER, 4.3)
     return bytes(pdf.output())
 
 

@@ -18,11 +18,15 @@ from posture.report.layout import (
     MARGIN,
     RED,
     SIGN_NOTE,
+    Practice,
+    clinic_practice,
     heading,
     new_document,
+    paragraph,
     print_jpeg,
     safe_text,
     small_note,
+    text_height,
 )
 from posture.report.model import PHOTO_CHECK_TITLE, Report
 from posture.significance import CLEAR_RULE, UNCERTAINTY_COVERS, WITHIN_NOISE
@@ -45,16 +49,21 @@ SEVERITY_COLORS = {
 }
 
 
-def render_pdf(report: Report, annotated_rgb: np.ndarray, blur_faces: bool = False) -> bytes:
+def render_pdf(report: Report, annotated_rgb: np.ndarray, blur_faces: bool = False,
+               practice: Practice | None = None) -> bytes:
     """The report as PDF bytes. ``annotated_rgb`` is the photo to show (e.g. from
-    :func:`posture.report.annotate.annotate`); ``blur_faces`` blurs the client's face in it."""
+    :func:`posture.report.annotate.annotate`); ``blur_faces`` blurs the client's face in it;
+    ``practice``: the clinic and therapist printed at the top and in every page's footer (with the
+    client and the session date), default the clinic settings (:func:`~.layout.clinic_practice`)."""
     img = np.ascontiguousarray(annotated_rgb)
     if blur_faces and report.face_boxes:
         s = img.shape[1] / max(report.image_size[0], 1)
         boxes = [tuple(round(v * s) for v in b) for b in report.face_boxes]
         img = _blur(img, [(b[0], b[1], b[2], b[3]) for b in boxes])
 
-    pdf = new_document(report.title, report.disclaimer.split(".")[0] + ".")
+    pdf = new_document(report.title, report.disclaimer.split(".")[0] + ".",
+                       practice=clinic_practice() if practice is None else practice,
+                       client=report.client, session=report.date)
     full_w = pdf.w - 2 * MARGIN
 
     # header
@@ -191,7 +200,7 @@ def render_pdf(report: Report, annotated_rgb: np.ndarray, blur_faces: bool = Fal
     if report.notes:
         heading(pdf, "Therapist notes")
         pdf.set_font(FAMILY, "", 9.5)
-        pdf.multi_cell(0, 4.8, safe_text(report.notes), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        paragraph(pdf, report.notes, 4.8)
         pdf.ln(2)
 
     if report.warnings:
@@ -201,9 +210,10 @@ def render_pdf(report: Report, annotated_rgb: np.ndarray, blur_faces: bool = Fal
             pdf.multi_cell(0, 4.3, safe_text(f"•  {w}"), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.ln(2)
 
-    heading(pdf, "About this report")
     pdf.set_font(FAMILY, "", 8.5)
-    pdf.multi_cell(0, 4.3, safe_text(report.disclaimer), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    heading(pdf, "About this report", keep_mm=text_height(pdf, report.disclaimer, 4.3) + 10)
+    pdf.set_font(FAMILY, "", 8.5)
+    paragraph(pdf, report.disclaimer, 4.3)
     return bytes(pdf.output())
 
 

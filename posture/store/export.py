@@ -34,7 +34,8 @@ class _Records(Protocol):
 
 def client_zip(store: _Records, client_id: int) -> bytes:
     """A zip of everything stored about a client: ``client.json``, and per assessment a
-    folder with ``assessment.json`` (incl. the full analysis), the photo, and ``report.pdf``.
+    folder with ``assessment.json`` (incl. the full analysis), the photo, and ``report.pdf`` (with
+    the client's name, the session's date and notes, the clinic and therapist of the settings).
     ``manifest.json`` lists the contents."""
     client = store.get_client(client_id)
     records = store.list_assessments(client_id)
@@ -62,7 +63,7 @@ def client_zip(store: _Records, client_id: int) -> bytes:
                 continue
             ext = "png" if rec.photo_mime == "image/png" else "jpg"
             put(f"{folder}/photo.{ext}", photo)
-            pdf, why = _report_pdf(store, rec)
+            pdf, why = _report_pdf(store, rec, client.name)
             if pdf is not None:
                 put(f"{folder}/report.pdf", pdf)
             else:
@@ -84,15 +85,21 @@ def exported_assessment(record: dict[str, Any], photo: bytes | None) -> dict[str
     return out
 
 
-def _report_pdf(store: _Records, rec: Any) -> tuple[bytes | None, str | None]:
+def _report_pdf(store: _Records, rec: Any, client: str) -> tuple[bytes | None, str | None]:
+    """The assessment's report as the clinic hands it out: the client's name, the session date
+    and the therapist's notes, the clinic settings' letterhead and face blur."""
     from posture.report import annotate, build_report  # the model stack loads only when needed
+    from posture.report.layout import clinic_practice
     from posture.report.pdf import render_pdf
+    from posture.settings import load_settings
 
     try:
         photo = store.get_photo(rec.id)
         analysis = rec.to_analysis()
-        report = build_report(photo, analysis, when=rec.taken_at)
-        pdf = render_pdf(report, annotate(photo, analysis))
+        report = build_report(photo, analysis, client=client, notes=rec.notes or None,
+                              when=rec.taken_at)
+        pdf = render_pdf(report, annotate(photo, analysis), blur_faces=load_settings().blur_faces,
+                         practice=clinic_practice())
     except Exception as exc:  # an export must not fail because one PDF did
         return None, f"{type(exc).__name__}: {exc}"
     return pdf, None
