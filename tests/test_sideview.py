@@ -20,12 +20,13 @@ import pytest
 from PIL import Image
 
 from posture import geometry as geo
-from posture.analysis import AnalysisOptions, analyze
+from posture.analysis import Analysis, AnalysisOptions, analyze, correct_landmarks
 from posture.constants import UNIT_CM, UNIT_DEG, UNIT_PCT_EAR_ANKLE
 from posture.imaging import Photo
 from posture.metrics import Measurement
 from posture.pose import MIRROR_PERMUTATION, PoseModel
 from posture.pose import Landmark as L
+from posture.sides import View
 from posture.sideview import (
     WOODHULL_1985_CM,
     SideContext,
@@ -404,12 +405,17 @@ def side_photo() -> np.ndarray:
     return rgb_of(SIDE_PHOTO)
 
 
+@pytest.fixture(scope="module")
+def right_analysis(model: PoseModel, side_photo: np.ndarray) -> Analysis:
+    return analyze(Photo.from_array(side_photo), "right", AnalysisOptions(auto_level=False), model=model)
+
+
 def test_a_mirrored_right_photo_analysed_as_left_gives_the_same_values(
-    model: PoseModel, side_photo: np.ndarray
+    model: PoseModel, side_photo: np.ndarray, right_analysis: Analysis
 ) -> None:
-    opts = AnalysisOptions(auto_level=False)
-    right = analyze(Photo.from_array(side_photo), "right", opts, model=model)
-    left = analyze(Photo.from_array(side_photo[:, ::-1].copy()), "left", opts, model=model)
+    right = right_analysis
+    left = analyze(Photo.from_array(side_photo[:, ::-1].copy()), "left", AnalysisOptions(auto_level=False),
+                   model=model)
     for a in (right, left):
         assert a.view.is_side
         assert set(a.measurements) == set(SIDE_NAMES)
@@ -424,6 +430,21 @@ def test_a_mirrored_right_photo_analysed_as_left_gives_the_same_values(
     # the photo shows what the numbers say: leaning back on the post, feet out in front
     assert (right.measurements["trunk_lean"].value or 0.0) < 0
     assert (right.measurements["hip_forward"].value or 0.0) < 0
+
+
+def test_a_side_analysis_round_trips_and_takes_hand_corrections(right_analysis: Analysis) -> None:
+    a = right_analysis
+    again = Analysis.from_dict(a.to_dict())
+    assert again.view is View.RIGHT
+    assert again.to_dict()["measurements"] == a.to_dict()["measurements"]
+    assert again.method["side_view"]["sides_used"]["head_forward"] == "right"
+    # the therapist moves the ear 10 px toward the client's front (the image's right here)
+    x, y = a.point_xy("right_ear")
+    fixed = correct_landmarks(a, {"right_ear": (x + 10.0, y)})
+    hf, before = fixed.measurements["head_forward"], a.measurements["head_forward"]
+    assert hf.details["pixels"].value == pytest.approx(before.details["pixels"].value + 10.0, abs=0.01)
+    assert "right_ear" in fixed.manual
+    assert fixed.measurements["trunk_lean"].value == pytest.approx(a.measurements["trunk_lean"].value)
 
 
 def test_a_wrong_declared_side_is_warned_about(model: PoseModel, side_photo: np.ndarray) -> None:
