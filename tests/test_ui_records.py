@@ -99,8 +99,8 @@ def test_compare_page_shows_changes(db: str) -> None:
     table = at.dataframe[0].value
     assert "Shoulder line tilt" in list(table["measurement"])
     row = table[table["measurement"] == "Shoulder line tilt"].iloc[0]
-    assert row["change"] == pytest.approx(-6.0, abs=0.01) and row["real change"] == "yes"
-    assert row["before"] == pytest.approx(0.0, abs=0.01) and row["after"] == pytest.approx(-6.0, abs=0.01)
+    assert row["change"] == "-6.0°" and row["real change"] == "yes"
+    assert row["before"] == "+0.0°" and row["after"] == "-6.0°"
     assert any("Real changes" in md.value and "Shoulder line tilt" in md.value for md in at.markdown)
     images = _elements(at.main, "image")
     assert len(images) == 2 and not at.info  # the aligned pair: before and after
@@ -119,7 +119,7 @@ def test_compare_page_small_change_is_noise_and_swapped_order_is_flagged(db: str
     at = AppTest.from_function(_compare_app, default_timeout=30).run()
     table = at.dataframe[0].value
     row = table[table["measurement"] == "Shoulder line tilt"].iloc[0]
-    assert row["real change"] == "no" and row["change"] == pytest.approx(-1.0, abs=0.01)
+    assert row["real change"] == "no" and row["change"] == "-1.0°"
     # not listed among the real changes (other measurements of the synthetic pair may be)
     assert not any("Real changes" in md.value and "Shoulder line tilt" in md.value for md in at.markdown)
     b, a = at.selectbox(key="cmp_before").value, at.selectbox(key="cmp_after").value
@@ -128,7 +128,7 @@ def test_compare_page_small_change_is_noise_and_swapped_order_is_flagged(db: str
     at.run()
     assert any("run backwards in time" in w.value for w in at.warning)
     row = at.dataframe[0].value
-    assert row[row["measurement"] == "Shoulder line tilt"].iloc[0]["change"] == pytest.approx(1.0, abs=0.01)
+    assert row[row["measurement"] == "Shoulder line tilt"].iloc[0]["change"] == "+1.0°"
 
 
 def test_compare_page_with_one_assessment_explains(db: str) -> None:

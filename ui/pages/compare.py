@@ -29,28 +29,61 @@ log = logging.getLogger("posture.app")
 VERDICT_REAL = "yes"
 VERDICT_NOISE = "no"
 VERDICT_NA = "not compared"
-# the aligned before/after photos' column (CSS px); the table's is layout.TABLE_COL_PX, whose
-# columns' widths below add up to less than a tablet's main area (no sideways scrolling)
-PHOTOS_COL_PX = 440
+HAND_MARK = " ✋"  # a real change that rests on a hand-placed point
+EMPTY_CELL = "–"  # a value not measured in one of the photos
+# short unit words of the table's cells (the help of the columns spells them out)
+SHORT_UNITS = {"deg": "°", "cm": " cm"}
+# the aligned before/after photos' column (CSS px): each photo ~270 px wide on a laptop, the pair
+# on its own row (full width) on a tablet; the table's is layout.TABLE_COL_PX, whose columns'
+# widths below add up to less than it (no sideways scrolling, the last column whole)
+PHOTOS_COL_PX = 560
 PDF_KEY = "posture_compare_pdf"  # (what it shows, PDF bytes): the one comparison PDF made
 PDF_FAILED = "The comparison PDF could not be made. The comparison on screen is unaffected; try again."
 
 
+def short_unit(unit: str) -> str:
+    """° / cm / % (of the shoulder width) as printed after a number in the table."""
+    return SHORT_UNITS.get(unit, " %" if unit.startswith("%") else f" {unit}")
+
+
+def cell(value: float | None, unit: str, signed: bool = True) -> str:
+    """One table cell: the value with ITS OWN unit (a photo measured in % of the shoulder width
+    says %, even when the other one is in cm), "–" when not measured."""
+    if value is None or not math.isfinite(value):
+        return EMPTY_CELL
+    return f"{value:+.1f}{short_unit(unit)}" if signed else f"{value:.1f}{short_unit(unit)}"
+
+
+def _unit_in(analysis: Any, name: str, fallback: str) -> str:
+    m = getattr(analysis, "measurements", {}).get(name)
+    return str(m.unit) if m is not None else fallback
+
+
+def hand_placed(result: Comparison, name: str) -> bool:
+    """The measurement is built from a landmark placed by hand in either photo."""
+    for an in (result.before, result.after):
+        m = getattr(an, "measurements", {}).get(name)
+        if m is not None and set(getattr(m, "landmarks", ())) & set(getattr(an, "manual", ())):
+            return True
+    return False
+
+
 def change_rows(result: Comparison) -> list[dict[str, Any]]:
-    """The table: one row per measurement, numbers in the measurement's own unit."""
+    """The table: one row per measurement, each value as text with its own unit ("–": not
+    measured), the verdict marked ✋ when it rests on a hand-placed point."""
     rows = []
     for ch in result.changes.values():
-        unit = "°" if ch.unit == "deg" else ("%" if ch.unit.startswith("%") else ch.unit)
+        verdict = VERDICT_NA if not ch.comparable else (VERDICT_REAL if ch.real_change else VERDICT_NOISE)
+        if ch.comparable and hand_placed(result, ch.name):
+            verdict += HAND_MARK
         rows.append({
             "measurement": ch.label.split(" (")[0],  # the full label is in the summaries
-            "unit": unit,
-            "before": ch.before,
-            "after": ch.after,
-            "change": ch.delta,
-            "±": ch.uncertainty,
-            "noise band": ch.band,
-            "real change": VERDICT_NA if not ch.comparable else (
-                VERDICT_REAL if ch.real_change else VERDICT_NOISE),
+            "before": cell(ch.before, _unit_in(result.before, ch.name, ch.unit)),
+            "after": cell(ch.after, _unit_in(result.after, ch.name, ch.unit)),
+            "change": cell(ch.delta, ch.unit),
+            "±": cell(ch.uncertainty, ch.unit, signed=False),
+            "noise band": cell(ch.band, ch.unit, signed=False),
+            "real change": verdict,
         })
     return rows
 
@@ -160,7 +193,10 @@ def pdf_ui(result: Comparison, aligned: Any, before_rec: Any, after_rec: Any, cl
         ss.pop(PDF_KEY, None)
         ready = None
         with shown_as_error("comparison PDF", PDF_FAILED), st.spinner("Making the PDF..."):
-            pdf = render_compare_pdf(result, a, b, before_label=blabel, after_label=alabel, client=client)
+            manual = tuple(n for n in result.changes if hand_placed(result, n))
+            pdf = render_compare_pdf(result, a, b, before_label=blabel, after_label=alabel, client=client,
+                                     before_notes=before_rec.notes, after_notes=after_rec.notes,
+                                     manual=manual)
             ready = ss[PDF_KEY] = (shows, bytes(pdf))
     if ready is not None:
         st.download_button(
@@ -187,6 +223,7 @@ def _page(store: Any) -> None:
     cid = st.selectbox("Client", ids, index=ids.index(current) if current in ids else 0,
                        format_func=names.__getitem__, key="compare_client")
     nav.select_client(cid)
+    client_name = next(c.name for c in clients if c.id == cid)
     records = store.list_assessments(cid)
     if len(records) < 2:
         st.info(f"{md_escape(names[cid])} has {len(records)} saved assessment"
@@ -221,30 +258,36 @@ def _page(store: Any) -> None:
         aligned = photos_ui(store, before_rec, after_rec, before, after)
     with table_col:
         changes_ui(result)
-        pdf_ui(result, aligned, before_rec, after_rec, names[cid])
+        pdf_ui(result, aligned, before_rec, after_rec, client_name)
     trend_ui(records, after)
+
+
+UNITS_HELP = "° degrees; cm; % = percent of the shoulder width (no usable height); – not measured"
 
 
 def changes_ui(result: Comparison) -> None:
     """The before / after / change table, the real changes in words, the rest in an expander."""
     st.subheader("What changed")
+    # widths add up to 540 px < layout.TABLE_COL_PX: every column, the verdict too, is whole
     st.dataframe(
         change_rows(result), hide_index=True, width="stretch",
-        column_order=("measurement", "unit", "before", "after", "change", "±", "real change"),
+        column_order=("measurement", "before", "after", "change", "±", "real change"),
         column_config={
-            "measurement": st.column_config.TextColumn(width=116),
-            "unit": st.column_config.TextColumn(
-                width=40, help="° degrees; cm; % = percent of the shoulder width"),
-            "before": st.column_config.NumberColumn(format="%+.1f", width=58),
-            "after": st.column_config.NumberColumn(format="%+.1f", width=58),
-            "change": st.column_config.NumberColumn(format="%+.1f", help="after - before", width=62),
-            "±": st.column_config.NumberColumn(format="%.1f", help="95% range of the change", width=46),
-            "noise band": st.column_config.NumberColumn(
-                format="%.1f", help="smallest change that counts between sessions"),
+            "measurement": st.column_config.TextColumn(width=128),
+            "before": st.column_config.TextColumn(width=72, help=UNITS_HELP),
+            "after": st.column_config.TextColumn(width=72, help=UNITS_HELP),
+            "change": st.column_config.TextColumn(help="after - before", width=72),
+            "±": st.column_config.TextColumn(help="95% range of the change", width=60),
+            "noise band": st.column_config.TextColumn(
+                help="smallest change that counts between sessions"),
             "real change": st.column_config.TextColumn(
-                help="yes: the change exceeds both the ± and the noise band", width=92),
+                help="yes: the change exceeds both the ± and the noise band; ✋ it rests on a "
+                     "point placed by hand", width=120),
         },
     )
+    if any(r["real change"].endswith(HAND_MARK) for r in change_rows(result)):
+        st.caption("✋ This change rests on a landmark placed by hand: check that point before "
+                   "relying on it.")
     real = result.real_changes
     if real:
         st.markdown("**Real changes**\n" + "\n".join(f"- {ch.summary}" for ch in real))
