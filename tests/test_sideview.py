@@ -493,3 +493,9 @@ def test_cli_analyze_view_left_json(tmp_path: Path, side_photo: np.ndarray) -> N
     assert d["measurements"]["trunk_lean"]["unit"] == UNIT_DEG
     assert "craniovertebral" in d["method"]["side_view"]["head_forward_note"]
     assert d["method"]["side_view"]["facing"]["detected"] == "left"
+
+
+def test_the_share_of_height_unit_prints_with_its_reference() -> None:
+    from posture.formatting import format_value
+
+    assert format_value(1.04, UNIT_PCT_EAR_ANKLE, 0.66) == "+1.0 % ± 0.7 % of the ear-to-ankle height"
