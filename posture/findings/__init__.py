@@ -3,6 +3,13 @@ the exercise library (:mod:`.exercises`). Findings never import the report, the 
 
 from __future__ import annotations
 
+from posture.findings.across import (
+    ACROSS_PATTERN_ROLES,
+    SCHEMA_ACROSS,
+    AcrossOptions,
+    CrossViewFinding,
+    derive_across,
+)
 from posture.findings.exercises import (
     ENV_EXERCISES,
     KINDS,
@@ -40,7 +47,12 @@ from posture.findings.rules import (
     other,
 )
 
+# the cross-view patterns (posture.findings.across) join the single-photo ones, so that the exercise
+# library can key entries to them (exercises.parse_exercises checks targets against PATTERN_ROLES)
+PATTERN_ROLES.update(ACROSS_PATTERN_ROLES)
+
 __all__ = [
+    "ACROSS_PATTERN_ROLES",
     "DISCLAIMER",
     "ENV_EXERCISES",
     "KINDS",
@@ -51,9 +63,12 @@ __all__ = [
     "PATTERN_ROLES",
     "RED_FLAGS",
     "RED_FLAGS_TITLE",
+    "SCHEMA_ACROSS",
     "SCHEMA_FINDING",
     "SEVERITIES",
     "SIDE_RULES",
+    "AcrossOptions",
+    "CrossViewFinding",
     "Cutoffs",
     "Evidence",
     "Exercise",
@@ -64,6 +79,7 @@ __all__ = [
     "Target",
     "attach_findings",
     "counts",
+    "derive_across",
     "derive_findings",
     "findings_held",
     "load_exercises",

@@ -1,0 +1,271 @@
+"""The visit (posture.exam): findings across views, the posture.exam/1 round trip, the CLI, the store,
+the visit PDF and compare view by view.
+
+Side views are CONSTRUCTED profiles measured by posture.sideview (real geometry, exact truth), so the
+cross-view rules are checked against values whose truth is known; the CLI runs on shipped photos.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from posture.analysis import Analysis
+from posture.exam import SCHEMA, Visit, build_visit, visit_of
+from posture.findings import load_exercises, select_exercises
+from posture.findings.across import derive_across
+from posture.metrics import SPEC_BY_NAME, MeasureContext, Measurement
+from posture.pose import Landmark as L
+from posture.sides import View
+from posture.sideview import SideContext, measure_side
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "sample_images"
+
+# a constructed profile: 1000 x 2000 px photo, 0.1 cm per px (forward offsets in px / 10 = cm)
+W, H = 1000, 2000
+CM_PER_PX = 0.1
+ANKLE_X = 500.0
+Y = {"EAR": 250.0, "SHOULDER": 420.0, "HIP": 900.0, "KNEE": 1350.0, "ANKLE": 1800.0}
+
+
+def profile(view: View, ear: float, shoulder: float, hip: float, knee: float | None = None) -> np.ndarray:
+    """Anatomical landmarks of a side view: each part's offset ahead of the ankle in px (positive =
+    toward the client's front); the near side seen well, the far side behind it (visibility 0.6).
+    ``knee`` None = on the hip-ankle line (straight)."""
+    fx = -1 if view is View.LEFT else 1
+    if knee is None:
+        knee = hip * (Y["ANKLE"] - Y["KNEE"]) / (Y["ANKLE"] - Y["HIP"])
+    fwd = {"EAR": ear, "SHOULDER": shoulder, "HIP": hip, "KNEE": knee, "ANKLE": 0.0,
+           "HEEL": -40.0, "FOOT_INDEX": 160.0, "ELBOW": shoulder - 10, "WRIST": shoulder - 5}
+    ys = {**Y, "HEEL": 1830.0, "FOOT_INDEX": 1840.0, "ELBOW": 700.0, "WRIST": 950.0}
+    p = np.zeros((len(L), 4))
+    p[:, 2:] = 0.9
+    near = view.value
+    for side in ("left", "right"):
+        for part, f in fwd.items():
+            lm = L[f"{side.upper()}_{part}"]
+            p[lm] = (ANKLE_X + fx * f, ys[part], 0.95 if side == near else 0.6, 1.0)
+    for lm in (L.NOSE, L.LEFT_EYE, L.RIGHT_EYE, L.LEFT_EYE_INNER, L.RIGHT_EYE_INNER, L.LEFT_EYE_OUTER,
+               L.RIGHT_EYE_OUTER, L.MOUTH_LEFT, L.MOUTH_RIGHT):
+        p[lm] = (ANKLE_X + fx * (ear + 80.0), Y["EAR"] + 10.0, 0.95, 1.0)
+    return p
+
+
+def side_analysis(view: View, ear: float, shoulder: float, hip: float, knee: float | None = None) -> Analysis:
+    """A side-view Analysis of a constructed profile, measured by posture.sideview."""
+    pts = profile(view, ear, shoulder, hip, knee)
+    ctx = SideContext(view=view.value, width=W, height=H, cm_per_px=CM_PER_PX)
+    res = measure_side(pts, None, ctx)
+    mctx = MeasureContext(toward_left=1, width=W, height=H, cm_per_px=CM_PER_PX)
+    return Analysis(
+        image={"width": W, "height": H}, view=view, landmarks=pts, passes=pts[None],
+        measurements=dict(res.measurements), warnings=res.warnings, context=mctx,
+        level={"roll_deg": 0.0, "roll_sd_deg": 0.0}, scale={"cm_per_px": CM_PER_PX, "relative_sd": 0.0},
+        method={"landmark_sigma_px": 2.0, "side_view": res.summary()},
+    )
+
+
+def front_meas(name: str, value: float, unc: float = 0.4) -> Measurement:
+    spec = SPEC_BY_NAME[name]
+    pos, neg, zero = spec.words
+    side = zero if value == 0 else (pos if value > 0 else neg)
+    unit = "deg" if name.endswith("tilt") else "cm"
+    return Measurement(name, spec.label, value, unit, side, unc, ())
+
+
+def front(**values: float) -> dict[str, Measurement]:
+    names = ("shoulder_tilt", "hip_tilt", "head_tilt", "side_shortening", "trunk_shift", "pelvic_shift")
+    return {n: front_meas(n, values.get(n, 0.0)) for n in names}
+
+
+def tan(deg: float) -> float:
+    return math.tan(math.radians(deg))
+
+
+# sway-back: hips 10 cm ahead of the ankle (Woodhull average 6.2), trunk 6 deg back, ear 8 cm ahead of
+# the shoulder (average 2.1)
+SWAY = {"hip": 100.0, "shoulder": 100.0 - 480.0 * tan(6.0)}
+SWAY["ear"] = SWAY["shoulder"] + 80.0
+# upright: the shoulder over the hip, the hip and the ear at their published average offsets
+UPRIGHT = {"ear": 83.0, "shoulder": 62.0, "hip": 62.0}
+
+
+def keys(fs: object) -> list[str]:
+    return [f.key for f in fs]  # type: ignore[attr-defined]
+
+
+# -- findings across views ------------------------------------------------------------------------
+
+
+def test_constructed_profile_measures_its_truth() -> None:
+    a = side_analysis(View.LEFT, **SWAY)
+    m = a.measurements
+    assert m["trunk_lean"].value == pytest.approx(-6.0, abs=0.01)
+    assert m["hip_forward"].value == pytest.approx(10.0, abs=0.01)
+    assert m["head_forward"].value == pytest.approx(8.0, abs=0.01)
+    assert m["knee_extension"].value == pytest.approx(0.0, abs=0.01)
+    assert not a.warnings  # facing and near side as declared
+
+
+@pytest.mark.parametrize("view", [View.LEFT, View.RIGHT])
+def test_sway_back_with_forward_head_rests_on_the_side_view(view: View) -> None:
+    a = side_analysis(view, **SWAY)
+    fs = derive_across({view.value: a.measurements})
+    assert keys(fs) == ["sway_back"]
+    f = fs[0]
+    assert f.views == (view.value,)
+    d = f.to_dict()
+    assert d["schema"] == "posture.finding_across/1" and d["views"] == [view.value]
+    assert "with forward head" in f.finding.title
+    assert "hypothesis" in d["hypothesis"].lower() and "hypothesis" in f.finding.text.lower()
+    assert {e.name for e in f.finding.evidence} == {"head_forward", "trunk_lean", "hip_forward"}
+    assert f.finding.severity == "marked"  # 6 deg back = the marked cut-off; hips 3.8 cm past average
+
+
+def test_sway_back_needs_both_the_lean_back_and_the_forward_hips() -> None:
+    # trunk back, hips at the published average: no sway-back, the forward head alone
+    lean_only = side_analysis(View.LEFT, ear=62.0 - 480 * tan(6) + 80, shoulder=62.0 - 480 * tan(6), hip=62.0)
+    assert keys(derive_across({"left": lean_only.measurements})) == ["forward_head"]
+    upright = side_analysis(View.LEFT, **UPRIGHT)
+    assert derive_across({"left": upright.measurements}) == ()
+
+
+def test_a_value_within_its_uncertainty_is_not_a_finding() -> None:
+    # the same forward head, its ± made wider than the excess over the published average
+    a = side_analysis(View.LEFT, ear=62.0 + 21.0 + 30.0, shoulder=62.0, hip=62.0)
+    assert keys(derive_across({"left": a.measurements})) == ["forward_head"]
+    m = dict(a.measurements)
+    hf = m["head_forward"]
+    m["head_forward"] = Measurement(hf.name, hf.label, hf.value, hf.unit, hf.side, 3.5, hf.landmarks)
+    assert derive_across({"left": m}) == ()
+
+
+def test_both_side_views_agreeing_is_said_and_one_alone_too() -> None:
+    left, right = side_analysis(View.LEFT, **SWAY), side_analysis(View.RIGHT, **SWAY)
+    both = derive_across({"left": left.measurements, "right": right.measurements})
+    assert keys(both) == ["sway_back"] and both[0].views == ("left", "right")
+    assert any("both side views" in n for n in both[0].notes)
+    one = derive_across({"left": left.measurements,
+                         "right": side_analysis(View.RIGHT, **UPRIGHT).measurements})
+    assert one[0].views == ("left",) and any("Not seen in the right side view" in n for n in one[0].notes)
+
+
+def test_hyper_extended_knee_on_the_side_of_the_hitched_hip() -> None:
+    # left knee 12.5 deg behind the hip-ankle line (hip 100 px ahead, knee over the ankle)
+    knee = side_analysis(View.LEFT, ear=83.0, shoulder=62.0, hip=62.0, knee=62.0 * 450 / 900 - 100.0)
+    assert knee.measurements["knee_extension"].value > 5.0
+    # hip_tilt +3 deg: the client's right side lower -> the LEFT hip is high (hitched)
+    fs = derive_across({"anterior": front(hip_tilt=3.0), "left": knee.measurements})
+    k = next(f for f in fs if f.key.startswith("knee"))
+    assert k.key == "knee_hyperextension_hitched_hip"
+    assert k.finding.sides == {"hyperextended_knee": "left", "high_hip": "left"}
+    assert k.views == ("left", "anterior")
+    # the right hip high instead: the knee stands alone
+    fs = derive_across({"anterior": front(hip_tilt=-3.0), "left": knee.measurements})
+    k = next(f for f in fs if f.key.startswith("knee"))
+    assert k.key == "knee_hyperextension" and k.views == ("left",)
+    # a hip tilt inside its noise band does not hitch anything
+    fs = derive_across({"anterior": front(hip_tilt=0.8), "left": knee.measurements})
+    assert "knee_hyperextension" in keys(fs)
+
+
+def test_frontal_side_bend_confirmed_or_not_by_the_other_views() -> None:
+    bend = front(shoulder_tilt=3.5, hip_tilt=-2.0)  # right shoulder low, right hip high: short side right
+    upright = side_analysis(View.LEFT, **UPRIGHT)
+    fs = derive_across({"anterior": bend, "posterior": bend, "left": upright.measurements})
+    f = next(f for f in fs if f.key == "side_bend_across_views")
+    assert f.finding.sides["short_side"] == "right"
+    assert f.views == ("anterior", "posterior", "left")
+    assert "(confirmed)" in f.finding.title
+    assert any("trunk upright" in n for n in f.notes)
+    # the back view says the opposite: contradicted, never 'confirmed'
+    opposite = front(shoulder_tilt=-3.5, hip_tilt=2.0)
+    f = next(f for f in derive_across({"anterior": bend, "posterior": opposite})
+             if f.key == "side_bend_across_views")
+    assert "confirmed" not in f.finding.title and any("Contradicted" in n for n in f.notes)
+    # a leaning trunk in the side view is named as a possible source of the frontal tilt
+    leaning = side_analysis(View.LEFT, **SWAY)
+    f = next(f for f in derive_across({"anterior": bend, "left": leaning.measurements})
+             if f.key == "side_bend_across_views")
+    assert any("leaning back" in n for n in f.notes)
+
+
+def test_trunk_turn_from_the_two_side_views() -> None:
+    bend = front(shoulder_tilt=3.5, hip_tilt=-2.0)
+    left = side_analysis(View.LEFT, **UPRIGHT)
+    # the right shoulder 4 deg further ahead of its hip than the left
+    right = side_analysis(View.RIGHT, ear=83.0 + 480 * tan(4), shoulder=62.0 + 480 * tan(4), hip=62.0)
+    lr = left.measurements["trunk_lean"].value
+    rr = right.measurements["trunk_lean"].value
+    assert rr - lr == pytest.approx(4.0, abs=0.01)
+    f = next(f for f in derive_across({"anterior": bend, "left": left.measurements,
+                                         "right": right.measurements})
+             if f.key == "side_bend_across_views")
+    assert any("right shoulder is further ahead" in n for n in f.notes)
+
+
+def test_every_cross_view_pattern_is_served_by_the_exercise_library() -> None:
+    lib = load_exercises()
+    served = {t.pattern for ex in lib for t in ex.targets}
+    assert {"forward_head", "sway_back", "knee_hyperextension", "knee_hyperextension_hitched_hip",
+            "side_bend_across_views"} <= served
+    knee = side_analysis(View.LEFT, ear=83.0, shoulder=62.0, hip=62.0, knee=-69.0)
+    fs = derive_across({"anterior": front(hip_tilt=3.0), "left": knee.measurements})
+    rx = select_exercises([f.finding for f in fs], lib)
+    assert any(p.exercise.id == "soft_knee_stance" and p.side_words == "left knee" for p in rx)
+
+
+# -- the visit ------------------------------------------------------------------------------------
+
+
+def _round_trip_dict(a: Analysis) -> Analysis:
+    return Analysis.from_dict(json.loads(json.dumps(a.to_dict())))
+
+
+def test_visit_dict_round_trip_keeps_every_view_and_the_findings_across() -> None:
+    left = side_analysis(View.LEFT, **SWAY)
+    right = side_analysis(View.RIGHT, **UPRIGHT)
+    v = build_visit({"right": right, "left": left}, height_cm=170.0, date="2026-12-01", notes="intake")
+    assert v.view_names == ("left", "right")  # the visit's own order
+    d = json.loads(json.dumps(v.to_dict()))
+    assert d["schema"] == SCHEMA
+    assert set(d["views"]) == {"left", "right"}
+    assert all(a["schema"] == "posture.analysis/1" for a in d["views"].values())
+    assert d["views"]["left"]["measurements"]["trunk_lean"]["value"] == pytest.approx(-6.0, abs=0.01)
+    assert [f["key"] for f in d["findings_across"]] == ["sway_back"]
+    back = Visit.from_dict(d)
+    assert back.view_names == v.view_names and back.date == "2026-12-01" and back.notes == "intake"
+    assert keys(back.across) == ["sway_back"]
+    assert back.to_dict()["views"] == d["views"]
+
+
+def test_hand_corrections_are_kept_per_photo() -> None:
+    left = side_analysis(View.LEFT, **SWAY)
+    right = side_analysis(View.RIGHT, **SWAY)
+    left = Analysis(**{**left.__dict__, "manual": frozenset({"left_ear"})})
+    d = build_visit({"left": left, "right": right}).to_dict()
+    assert d["views"]["left"]["landmarks"]["left_ear"].get("manual") is True
+    assert "manual" not in d["views"]["right"]["landmarks"]["left_ear"]
+    back = Visit.from_dict(d)
+    assert back.views[View.LEFT].manual == frozenset({"left_ear"})
+    assert back.views[View.RIGHT].manual == frozenset()
+
+
+def test_a_wrong_schema_and_a_mislabelled_view_are_refused() -> None:
+    from posture.errors import PostureError
+
+    with pytest.raises(PostureError):
+        Visit.from_dict({"schema": "posture.analysis/1"})
+    with pytest.raises(PostureError):
+        Visit({View.RIGHT: side_analysis(View.LEFT, **SWAY)})
+
+
+def test_a_single_photo_assessment_is_a_visit_of_one_view() -> None:
+    a = _round_trip_dict(side_analysis(View.LEFT, **SWAY))
+    v = visit_of(a, date="2026-11-01")
+    assert v.view_names == ("left",) and keys(v.across) == ["sway_back"]
