@@ -18,12 +18,13 @@ def main() -> None:
     if not require_access():  # optional LAN password (POSTURE_ACCESS_PASSWORD or secrets)
         st.stop()
     from ui import nav
-    from ui.pages import assessment, clients, compare
+    from ui.pages import assessment, clients, compare, settings
 
     nav.navigation({
         nav.ASSESSMENT: assessment.render,
         nav.CLIENTS: clients.render,
         nav.COMPARE: compare.render,
+        nav.SETTINGS: settings.render,
     }).run()
 
 

@@ -36,7 +36,8 @@ class PageSpec:
 ASSESSMENT = PageSpec("New assessment", ":material/add_a_photo:", "assessment", default=True)
 CLIENTS = PageSpec("Clients", ":material/group:", "clients")
 COMPARE = PageSpec("Compare", ":material/compare:", "compare")
-PAGES: tuple[PageSpec, ...] = (ASSESSMENT, CLIENTS, COMPARE)
+SETTINGS = PageSpec("Settings", ":material/settings:", "settings")
+PAGES: tuple[PageSpec, ...] = (ASSESSMENT, CLIENTS, COMPARE, SETTINGS)
 
 # url_path -> the st.Page registered by navigation(): st.switch_page needs that page's source
 _registered: dict[str, Any] = {}
