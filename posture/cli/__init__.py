@@ -1,4 +1,4 @@
-"""Command line: ``posture analyze|report|compare|db ...`` (one module per sub-command).
+"""Command line: ``posture analyze|report|compare|exam|db ...`` (one module per sub-command).
 
 Errors print one line on stderr naming the problem and what to do, and exit with status 2.
 
@@ -12,7 +12,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from posture.cli import analyze, compare, db, report, users
+from posture.cli import analyze, compare, db, exam, report, users
 from posture.cli.options import EXIT_USER_ERROR
 from posture.errors import PostureError
 
@@ -22,7 +22,7 @@ __all__ = ["EXIT_USER_ERROR", "build_parser", "main"]
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="posture", description="Posture measurements from a standing photo.")
     sub = ap.add_subparsers(dest="command", required=True)
-    for command in (analyze, report, compare, db, users):
+    for command in (analyze, report, compare, exam, db, users):
         command.register(sub)
     return ap
 

@@ -175,6 +175,12 @@ def _read(view: str, m: Measurement | None, opts: AcrossOptions) -> _Read | None
     return _Read(view, m, excess, c.band(abs(excess)))
 
 
+def side_clear(m: Measurement | None, options: AcrossOptions | None = None) -> bool:
+    """True when a side-view value is clear by the one rule: beyond both its ± and the noise band,
+    counted from the published average (cm offsets; :meth:`AcrossOptions.offset_reference_cm`)."""
+    return _read("", m, options or AcrossOptions()) is not None
+
+
 def _evidence(r: _Read) -> Evidence:
     m = r.m
     assert m.value is not None
