@@ -9,6 +9,12 @@ Draws on a copy of the working copy ``photo.rgb`` (full-size coordinates x ``pho
 * the short side of the trunk (when ``side_shortening`` exceeds its uncertainty) as a bracket;
 * "R"/"L" labels by the CLIENT's anatomical side.
 
+A side view (``analysis.view.is_side``) is drawn as what it measures instead: the plumb line (the TRUE
+vertical through the near-side ankle, i.e. at image angle ``roll_deg`` from the image vertical), the
+ear, shoulder, hip and knee of the side the measurements used, each joined to the plumb line by a true
+horizontal with its forward offset written beside it (``plumb_line``'s details, positive = toward the
+client's front), and the ear-shoulder and shoulder-hip lines. No front-view R/L or tilt lines.
+
 Sizes (line widths, dots, text) are relative to the image size, so a phone photo and a thumbnail
 look alike.
 """
@@ -67,6 +73,7 @@ class AnnotateOptions:
     point: Color = (60, 220, 60)
     manual: Color = (255, 230, 0)
     short_side: Color = (255, 60, 60)
+    side_line: Color = (255, 140, 0)
     # Extend the true-horizontal reference this far beyond each end (fraction of the line length).
     reference_overhang: float = 0.35
 
@@ -97,6 +104,10 @@ def annotate(photo: Photo, analysis: Analysis, options: AnnotateOptions | None =
     for j0, j1 in SKELETON:
         if ok(j0, j1):
             _line(img, p(j0), p(j1), o.skeleton, max(1, lw // 2))
+
+    if analysis.view.is_side:
+        _draw_side(img, analysis, pts, vis, horiz, vert, lw, dot, o)
+        return img
 
     # plumb line: true vertical through the ankle midpoint
     if ok(L.LEFT_ANKLE, L.RIGHT_ANKLE) and _available(ms, "pelvic_shift"):
@@ -169,6 +180,77 @@ def annotate(photo: Photo, analysis: Analysis, options: AnnotateOptions | None =
             _text(img, label, c + d * gap - vert * 0.04 * h, (255, 255, 255), o.text_fraction * h,
                   align_right=d[0] < 0, center=True)
     return img
+
+
+#: the plumb-line offsets drawn in a side view, top to bottom
+SIDE_PARTS: tuple[str, ...] = ("ear", "shoulder", "hip", "knee")
+
+
+def side_used(analysis: Analysis) -> str:
+    """The client's side ('left'/'right') whose landmarks the plumb line was measured on."""
+    sv = analysis.method.get("side_view") or {}
+    used = str((sv.get("sides_used") or {}).get("plumb_line") or "")
+    return used if used in ("left", "right") else analysis.view.value
+
+
+def _draw_side(
+    img: np.ndarray,
+    analysis: Analysis,
+    pts: np.ndarray,
+    vis: np.ndarray,
+    horiz: np.ndarray,
+    vert: np.ndarray,
+    lw: int,
+    dot: int,
+    o: AnnotateOptions,
+) -> None:
+    """The side view's plumb line, its points and their offsets (see the module docstring)."""
+    h, w = img.shape[:2]
+    side = side_used(analysis)
+    lms = {part: L[f"{side.upper()}_{part.upper()}"] for part in (*SIDE_PARTS, "ankle")}
+
+    def p(lm: L) -> np.ndarray:
+        return np.asarray(pts[lm], dtype=np.float64)
+
+    def seen(lm: L) -> bool:
+        return bool(vis[lm] >= o.min_visibility or lm.name.lower() in analysis.manual)
+
+    m = analysis.measurements.get("plumb_line")
+    ankle = p(lms["ankle"])
+    if m is not None and m.available:
+        top_y = min(float(pts[:, 1].min()), ankle[1]) - 0.03 * h
+        length = (ankle[1] - top_y) / max(vert[1], 1e-6)
+        _dashed(img, ankle, ankle - vert * length, o.plumb, lw)
+        for part in SIDE_PARTS:
+            c = p(lms[part])
+            foot = ankle + vert * float(np.dot(c - ankle, vert))  # on the plumb line, same height
+            _line(img, c, foot, o.plumb, max(1, lw // 2 + 1))
+            q = m.details.get(part)
+            if q is not None:
+                label = f"{part} {q.value:+.1f} {_ascii_unit(q.unit)}"
+                right = float(c[0]) >= float(foot[0])
+                at = (c if right else foot) + np.array([0.015 * w, 0.0])
+                _text(img, label, at, o.plumb, o.text_fraction * h * 0.6, center=True)
+    for a, b in (("ear", "shoulder"), ("shoulder", "hip")):
+        if seen(lms[a]) and seen(lms[b]):
+            _line(img, p(lms[a]), p(lms[b]), o.side_line, lw + 1)
+    for part in (*SIDE_PARTS, "ankle"):
+        lm = lms[part]
+        c = p(lm)
+        if lm.name.lower() in analysis.manual:
+            r = dot + lw
+            cv2.rectangle(img, _pt(c - r), _pt(c + r), o.manual, max(1, lw), cv2.LINE_AA)
+            cv2.circle(img, _pt(c), max(1, dot // 3), o.manual, -1, cv2.LINE_AA)
+        else:
+            cv2.circle(img, _pt(c), dot, (0, 0, 0), -1, cv2.LINE_AA)
+            cv2.circle(img, _pt(c), max(1, dot - max(1, lw // 2)), o.point, -1, cv2.LINE_AA)
+
+
+def _ascii_unit(unit: str) -> str:
+    """A short ASCII unit for the photo (Hershey fonts are ASCII; the table names the % in full)."""
+    if unit.startswith("%"):
+        return "%"
+    return unit if unit.isascii() else unit.encode("ascii", "ignore").decode() or "?"
 
 
 def save_png(rgb: np.ndarray, path: str | Path) -> Path:
