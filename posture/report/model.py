@@ -30,6 +30,7 @@ from posture.findings import (
 )
 from posture.formatting import format_value
 from posture.sides import FACE_LANDMARKS
+from posture.sideview import NOT_CVA_NOTE, SIGN_CONVENTION
 from posture.significance import CLEAR_RULE, UNCERTAINTY_COVERS, WITHIN_NOISE
 
 if TYPE_CHECKING:
@@ -43,7 +44,12 @@ PHOTO_CHECK_PASSED = "All checks passed: a neutral stance, the whole body in the
 PHOTO_CHECK_NONE = "Not checked: this assessment was saved before the photo check existed."
 STANCE_CONFIRMED = ("The therapist confirmed that this is how the client habitually stands, so the "
                     "findings are shown.")
-VIEW_WORDS = {"anterior": "anterior (front) view", "posterior": "posterior (back) view"}
+VIEW_WORDS = {
+    "anterior": "anterior (front) view",
+    "posterior": "posterior (back) view",
+    "left": "left side (client's left toward the camera)",
+    "right": "right side (client's right toward the camera)",
+}
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,8 @@ class Report:
     # stance or view check holds the findings and exercises back, the reason shown in their place
     capture: Capture | None = None
     findings_held: str = ""
+    # a side view: its sign convention and what head_forward is not (the CVA); "" for front/back
+    side_note: str = ""
 
     def photo_check_lines(self) -> tuple[str, ...]:
         """The photo check in plain sentences: each failed check with what to do, or that all
@@ -111,6 +119,7 @@ class Report:
             "scale": self.scale,
             "capture": self.capture.to_dict() if self.capture is not None else None,
             "findings_held": self.findings_held or None,
+            "side_note": self.side_note or None,
         }
 
     def sections(self) -> list[tuple[str, str | list[dict[str, str]]]]:
@@ -141,7 +150,8 @@ class Report:
         if self.warnings:
             out.append(("Warnings", "\n".join(f"- {md_escape(w)}" for w in self.warnings)))
         out.append(("How it was measured", md_escape(
-            f"Level: {self.level}. Scale: {self.scale}. {CLEAR_RULE} {UNCERTAINTY_COVERS}")))
+            f"Level: {self.level}. Scale: {self.scale}. {CLEAR_RULE} {UNCERTAINTY_COVERS}"
+            + (f" {self.side_note}" if self.side_note else ""))))
         out.append(("Disclaimer", md_escape(self.disclaimer)))
         return out
 
@@ -187,9 +197,36 @@ def measurement_rows(analysis: Analysis, options: FindingOptions | None = None) 
             unit = "% of shoulder width" if hd.unit == UNIT_PCT_SHOULDER else hd.unit
             unc = hd.uncertainty or 0.0
             detail = f"height difference {abs(hd.value):.1f} ± {unc:.1f} {unit}"
+        detail = detail or _side_detail(m)
         rows.append(MeasurementRow(m.name, m.label, format_value(m.value, m.unit, m.uncertainty or 0.0),
                                    m.side, band, detail))
     return tuple(rows)
+
+
+#: plumb-line points listed in a side view's detail (the ear is the row's value)
+PLUMB_DETAIL_PARTS = ("shoulder", "hip", "knee")
+
+
+def _side_detail(m: Any) -> str:
+    """The secondary numbers of a side-view measurement, one line (empty for other rows)."""
+    ang = m.details.get("angle_from_vertical")
+    if m.name == "head_forward" and ang is not None:
+        return (f"ear-shoulder line {format_value(ang.value, ang.unit, ang.uncertainty)} from "
+                "vertical (not the CVA)")
+    if m.name == "plumb_line":
+        parts = [f"{part} {format_value(q.value, q.unit, q.uncertainty)}"
+                 for part in PLUMB_DETAIL_PARTS if (q := m.details.get(part)) is not None]
+        return "ahead of the ankle: " + "; ".join(parts) if parts else ""
+    hka = m.details.get("hip_knee_ankle_angle")
+    if hka is not None:
+        return f"hip-knee-ankle angle {format_value(hka.value, hka.unit, hka.uncertainty, signed=False)}"
+    return ""
+
+
+def _side_note(analysis: Analysis) -> str:
+    if not analysis.view.is_side:
+        return ""
+    return f"Side view: {SIGN_CONVENTION}. Head forward: {NOT_CVA_NOTE}"
 
 
 def _scale_text(scale: Any) -> str:
@@ -248,4 +285,5 @@ def build_report(
         face_boxes=_face_boxes(analysis),
         capture=analysis.capture,
         findings_held=held,
+        side_note=_side_note(analysis),
     )

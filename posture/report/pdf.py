@@ -49,6 +49,13 @@ SEVERITY_COLORS = {
 }
 
 
+#: the photo key of a side view (annotate draws the plumb line and the offsets, no R/L lines)
+SIDE_PHOTO_KEY = (
+    "Photo key: dashed pink = plumb line (true vertical through the ankle), pink ticks = each "
+    "point's offset ahead of (+) or behind (-) it, orange = ear-shoulder and shoulder-hip lines, "
+    "yellow squares = points placed by hand."
+)
+
 def render_pdf(report: Report, annotated_rgb: np.ndarray, blur_faces: bool = False,
                practice: Practice | None = None) -> bytes:
     """The report as PDF bytes. ``annotated_rgb`` is the photo to show (e.g. from
@@ -108,7 +115,7 @@ def render_pdf(report: Report, annotated_rgb: np.ndarray, blur_faces: bool = Fal
         pdf.ln(1)
     pdf.ln(2)
     _red_flags(pdf, report)
-    small_note(pdf,
+    small_note(pdf, SIDE_PHOTO_KEY if report.side_note else
         "Photo key: orange = shoulder line, blue = hip-joint line, dashed white = true "
         "horizontal, dashed pink = plumb line through the ankles, red bracket = short side, "
         "yellow squares = points placed by hand. R/L = the client's right/left."
@@ -142,6 +149,7 @@ def render_pdf(report: Report, annotated_rgb: np.ndarray, blur_faces: bool = Fal
             row.cell(safe_text(r.reading))
     small_note(pdf,
         f"Level: {report.level}. Scale: {report.scale}. {SIGN_NOTE} {CLEAR_RULE} {UNCERTAINTY_COVERS}"
+        + (f" {report.side_note}" if report.side_note else "")
     )
     pdf.ln(3)
 
