@@ -269,3 +269,114 @@ def test_a_single_photo_assessment_is_a_visit_of_one_view() -> None:
     a = _round_trip_dict(side_analysis(View.LEFT, **SWAY))
     v = visit_of(a, date="2026-11-01")
     assert v.view_names == ("left",) and keys(v.across) == ["sway_back"]
+
+
+# -- compare view by view, the trend per view -----------------------------------------------------
+
+
+def _front_analysis(view: View, shoulder_tilt: float) -> Analysis:
+    """A front/back analysis on constructed measurements (its landmarks unused by compare)."""
+    pts = np.zeros((len(L), 4))
+    ms = front(shoulder_tilt=shoulder_tilt)
+    return Analysis(
+        image={"width": W, "height": H}, view=view, landmarks=pts, passes=pts[None], measurements=ms,
+        warnings=(), context=MeasureContext(toward_left=view.toward_left, width=W, height=H),
+        level={"roll_deg": 0.0}, scale=None, method={},
+    )
+
+
+def test_compare_pairs_views_and_never_front_with_back() -> None:
+    from posture.compare_visits import compare_visits
+
+    before = build_visit({"anterior": _front_analysis(View.ANTERIOR, 4.0),
+                          "left": side_analysis(View.LEFT, **SWAY)}, date="2026-10-01")
+    # the later visit: a BACK photo with a very different shoulder line, the same left side upright
+    after = build_visit({"posterior": _front_analysis(View.POSTERIOR, -4.0),
+                         "left": side_analysis(View.LEFT, **UPRIGHT)}, date="2026-12-01")
+    c = compare_visits(before, after)
+    assert list(c.pairs) == [View.LEFT]  # front and back are not paired
+    assert c.only_before == (View.ANTERIOR,) and c.only_after == (View.POSTERIOR,)
+    assert all(p.before.view is p.after.view for p in c.pairs.values())
+    lean = c.pairs[View.LEFT].changes["trunk_lean"]
+    assert lean.delta == pytest.approx(6.0, abs=0.02) and lean.real_change
+    d = c.to_dict()
+    assert d["schema"] == "posture.visit_comparison/1" and set(d["views"]) == {"left"}
+    assert any("Front (anterior): only in the earlier visit" in n for n in d["notes"])
+    # the same front view in both: paired, its change read by the one rule
+    later = build_visit({"anterior": _front_analysis(View.ANTERIOR, 1.0)})
+    fc = compare_visits(before, later).pairs[View.ANTERIOR].changes["shoulder_tilt"]
+    assert fc.delta == pytest.approx(-3.0) and fc.real_change
+
+
+def test_trend_per_view_says_which_sessions_lack_the_view() -> None:
+    from posture.compare_visits import trend_by_view
+
+    v1 = build_visit({"anterior": _front_analysis(View.ANTERIOR, 4.0),
+                      "left": side_analysis(View.LEFT, **SWAY)}, date="2026-10-01")
+    v2 = build_visit({"anterior": _front_analysis(View.ANTERIOR, 2.0)}, date="2026-11-01")
+    v3 = build_visit({"anterior": _front_analysis(View.ANTERIOR, 1.0),
+                      "left": side_analysis(View.LEFT, **UPRIGHT)}, date="2026-12-01")
+    t = trend_by_view([v1, v2, v3])
+    assert list(t) == [View.ANTERIOR, View.LEFT]
+    assert [p.value for p in t[View.ANTERIOR].series["shoulder_tilt"]] == [4.0, 2.0, 1.0]
+    assert t[View.ANTERIOR].missing == ()
+    lean = t[View.LEFT].series["trunk_lean"]
+    assert [p.x for p in lean] == ["2026-10-01", "2026-12-01"]
+    assert [round(p.value, 2) for p in lean] == [-6.0, 0.0]
+    assert t[View.LEFT].missing == ("2026-11-01",)
+    assert "2026-11-01" in t[View.LEFT].note and "Left side" in t[View.LEFT].note
+
+
+# -- the visit PDF --------------------------------------------------------------------------------
+
+
+def _pdf_text(data: bytes) -> str:
+    import io
+
+    import pypdf
+
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    return " ".join(p.extract_text() for p in reader.pages)
+
+
+def test_visit_pdf_opens_and_names_every_view() -> None:
+    from posture.imaging import load_photo
+    from posture.report.visit_pdf import visit_pdf
+
+    photo = load_photo(SAMPLES / "yogait_tada3.jpg")
+    v = build_visit({"anterior": _front_analysis(View.ANTERIOR, 3.5),
+                     "left": side_analysis(View.LEFT, **SWAY),
+                     "right": side_analysis(View.RIGHT, **SWAY)}, date="2026-12-01", notes="first visit")
+    data = visit_pdf(v, {"anterior": photo})
+    assert data.startswith(b"%PDF")
+    text = " ".join(_pdf_text(data).split())
+    for title in ("Front (anterior)", "Left side", "Right side", "Findings across views"):
+        assert title in text
+    assert "Back (posterior)" not in text
+    assert "Sway-back pattern" in text and "Rests on: left side view and right side view" in text
+    assert "(photo not available)" in text  # the side views were given no photo
+    assert "first visit" in text
+
+
+def test_annotate_side_draws_the_plumb_line_through_the_ankle() -> None:
+    from posture.imaging import load_photo
+    from posture.report.visit_pdf import annotate_side
+
+    photo = load_photo(SAMPLES / "yogait_tada3.jpg")
+    h, w = photo.rgb.shape[:2]
+    a = side_analysis(View.LEFT, **SWAY)
+    # put the constructed profile on this photo: ankle at 40 % of the width, 90 % of the height
+    pts = a.landmarks.copy()
+    k = np.array([0.4 * w / ANKLE_X, 0.9 * h / Y["ANKLE"]]) / photo.scale
+    pts[:, 0] *= k[0]
+    pts[:, 1] *= k[1]
+    a = Analysis(**{**a.__dict__, "landmarks": pts})
+    img = annotate_side(photo, a)
+    assert img.shape == photo.rgb.shape
+    col = round(0.4 * w)
+    diff = np.abs(img.astype(int) - photo.rgb.astype(int)).sum(axis=2)
+    # the vertical above the ankle is drawn (dashed: at least a third of its rows change)
+    rows = range(round(0.3 * h), round(0.85 * h))
+    assert np.mean([diff[r, col - 1:col + 2].max() > 60 for r in rows]) > 0.33
+    # and far from the body nothing is drawn
+    assert diff[:, round(0.9 * w):].max() == 0
