@@ -311,7 +311,7 @@ class PoseModel:
             self._idle.put(lm)
         self._mp = mp
         # spreads detect_many over the pool; its threads only ever run detect()
-        self._spread = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="posture-pose")
+        self._spreader = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="posture-pose")
 
     def detect(self, rgb: np.ndarray) -> list[RawPose]:
         """Run the model once on an RGB uint8 array; return every person found."""
@@ -320,8 +320,8 @@ class PoseModel:
         h, w = rgb.shape[:2]
         image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
         lm = self._idle.get()  # a free landmarker (waits while every one is busy)
-        if lm is None:  # closed: pass the news on to the next waiter
-            self._idle.put(None)
+        if lm is None or self._closed:  # closed: hand it (or the news) on to close() / the next waiter
+            self._idle.put(lm)
             raise ModelError("The pose model was closed.")
         try:
             result = lm.task.detect(image)
@@ -354,7 +354,7 @@ class PoseModel:
         if not self.spread or self.workers == 1 or len(images) <= 1:
             return [self.detect(im) for im in images]
         try:
-            return list(self._spread.map(self.detect, images))
+            return list(self._spreader.map(self.detect, images))
         except RuntimeError:  # the spreading threads are shut down: closed (or interpreter exit)
             if self._closed:
                 raise ModelError("The pose model was closed.") from None
@@ -366,7 +366,7 @@ class PoseModel:
             if self._closed:
                 return
             self._closed = True
-        self._spread.shutdown(wait=False, cancel_futures=True)
+        self._spreader.shutdown(wait=False, cancel_futures=True)
         back: list[_Landmarker] = []
         for _ in self._all:
             try:
