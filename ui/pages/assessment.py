@@ -25,10 +25,11 @@ from posture.errors import MultiplePeopleError, PostureError
 from posture.imaging import Photo, load_photo
 from posture.pose import PoseModel, shared_model
 from posture.report.model import md_escape
+from posture.settings import load_settings
 from posture.store import Store
 from ui import nav, saving, state
 from ui.components import capture as capture_ui
-from ui.components import report_bridge
+from ui.components import report_bridge, visit
 from ui.components.cards import HAND_PLACED, MEASUREMENTS_CAPTION, Card, card_parts, level_text
 from ui.components.findings import findings_ui
 from ui.components.layout import DATE_COL_PX, FORM_COL_PX, reflow_row
@@ -47,7 +48,12 @@ log = logging.getLogger("posture.app")
 SAMPLES_DIR = Path(__file__).resolve().parents[2] / "sample_images"
 UPLOAD_TYPES = ["jpg", "jpeg", "png", "heic", "heif", "webp"]
 SOURCES = ("Upload a photo", "Use the camera", "Try a sample photo")
-VIEW_LABELS = {"anterior": "Anterior (front)", "posterior": "Posterior (back)"}
+VIEW_LABELS = {
+    "anterior": "Anterior (front)",
+    "posterior": "Posterior (back)",
+    "left": "Left side (client's left toward the camera)",
+    "right": "Right side (client's right toward the camera)",
+}
 GENERIC_ERROR = (
     "Something went wrong while analysing this photo. Try again or use another photo; "
     "if it keeps happening, restart the app."
@@ -62,6 +68,9 @@ def sample_photos() -> dict[str, tuple[Path, str]]:
     back = SAMPLES_DIR / "coco_000000183709.jpg"
     if back.is_file():
         out["Back view - cut at the knees"] = (back, "posterior")
+    side = SAMPLES_DIR / "coco_000000234748.jpg"
+    if side.is_file():
+        out["Right side view - three-quarter, leaning on a post"] = (side, "right")
     return out
 
 
@@ -86,18 +95,34 @@ def _on_sample_change() -> None:
         st.session_state["view"] = samples[choice][1]
 
 
+def _on_upload_change() -> None:
+    """A new file replaces the kept photo; removing the file forgets it."""
+    up = st.session_state.get("upload")
+    state.keep_photo(st.session_state, up.getvalue() if up is not None else None, SOURCES[0])
+
+
+def _forget_kept_photo() -> None:
+    state.keep_photo(st.session_state, None)
+
+
 def inputs_ui() -> Inputs | None:
-    """Sidebar: photo source, view, client height. None until there is a photo."""
-    st.session_state.setdefault("view", "anterior")
+    """Sidebar: photo source, view, client height. None until there is a photo.
+
+    The photo, the view, the height (and the page's other inputs) are kept in the session across
+    pages (:mod:`ui.state`): coming back from Clients or Compare finds the same photo, its
+    unsaved corrections and the same height."""
+    state.restore_widgets(st.session_state)
+    if st.session_state.get("view") not in VIEW_LABELS:
+        st.session_state["view"] = "anterior"
     with st.sidebar:
         st.header("Photo")
         source = st.radio("Source", SOURCES, key="source", label_visibility="collapsed")
         data: bytes | None = None
         if source == SOURCES[0]:
             up = st.file_uploader(
-                "Standing photo, whole body, front or back",
+                "Standing photo, whole body, front, back or side",
                 type=UPLOAD_TYPES,
-                key="upload",
+                key="upload", on_change=_on_upload_change,
                 help="JPEG, PNG, WebP or HEIC, up to 25 MB. The photo stays on this machine.",
             )
             data = up.getvalue() if up is not None else None
@@ -112,16 +137,27 @@ def inputs_ui() -> Inputs | None:
             )
             if choice is not None:
                 data = samples[choice][0].read_bytes()
+        kept = state.kept_photo(st.session_state)
+        if data is not None:
+            state.keep_photo(st.session_state, data, str(source))
+        elif kept is not None and kept[1] in (str(source), state.SAVED_SOURCE):
+            data = kept[0]
+            st.caption("The photo from before (kept while you were on another page)"
+                       if kept[1] != state.SAVED_SOURCE else "A saved assessment, reopened.")
+            st.button("Start with another photo", key="forget_photo", on_click=_forget_kept_photo,
+                      icon=":material/restart_alt:")
         st.header("Assessment")
         view = st.radio(
             "View", list(VIEW_LABELS), format_func=VIEW_LABELS.__getitem__, key="view",
-            help="Which side of the client faces the camera. Left and right follow from it.",
+            help="Which side of the client faces the camera. In a front or back view left and "
+            "right follow from it; a side view is named by the client's side toward the camera.",
         )
         height = st.number_input(
             "Client height (cm, optional)", min_value=50.0, max_value=250.0, value=None, step=1.0,
             format="%.0f", key="height",
             help="Gives lengths in centimetres; without it they are in % of shoulder width.",
         )
+    state.remember_widgets(st.session_state)
     if data is None:  # nothing chosen yet; an EMPTY file still goes on, to get its clear error
         return None
     return Inputs(data, hashlib.sha256(data).hexdigest(), str(view), height)
@@ -301,7 +337,8 @@ def photo_ui(photo: Photo, analysis: Analysis) -> None:
         + (f" Placed by hand: {hand}." if hand else "")
         + " Sides are the client's own: in this "
         + ("front view the client's right is on the LEFT of the photo." if view == "anterior"
-           else "back view the client's right is on the RIGHT of the photo.")
+           else "back view the client's right is on the RIGHT of the photo." if view == "posterior"
+           else f"side view the client's {view} side faces the camera; forward = the client's front.")
     )
     zoom_ui(photo.rgb, analysis, landmark, width)  # the plain photo: no label hides the joint
     with st.container(horizontal=True, gap="small"):
@@ -392,12 +429,16 @@ def downloads_ui(photo: Photo, analysis: Analysis) -> None:
             "Client name on the report (optional)", key="report_client", max_chars=80,
             help="Printed on the PDF only; not stored.",
         ).strip() or None
+        if "report_blur" not in st.session_state:  # the clinic's default (Settings page)
+            st.session_state["report_blur"] = load_settings().blur_faces
         blur = st.checkbox("Blur the face in the report", key="report_blur")
+        notes = str(st.session_state.get("save_notes") or "").strip() or None
+        when = st.session_state.get("save_date") or dt.date.today()
 
         def make_pdf() -> bytes:
             # runs only when the button is clicked, on Streamlit's download thread: a failure
             # gives a one-page PDF saying so (nothing can be shown on the page from here)
-            return report_bridge.pdf_download(photo, analysis, client, blur)
+            return report_bridge.pdf_download(photo, analysis, client, blur, notes, when)
 
         st.download_button(
             "Download PDF report", make_pdf, file_name=f"posture-report-{stamp}.pdf",
@@ -491,7 +532,7 @@ def save_ui(photo: Photo, analysis: Analysis) -> None:
         with c1:
             st.text_area("Therapist notes", key="save_notes", height=80)
         with c2:
-            st.date_input("Date taken", value=dt.date.today(), key="save_date", max_value=dt.date.today())
+            st.date_input("Date taken", value="today", key="save_date", max_value=dt.date.today())
         last = ss.get(LAST_SAVED)
         saved = bool(last and last.get("fingerprint") == fp)
         hand = len(analysis.manual)
@@ -534,6 +575,11 @@ def intro_ui() -> None:
 def render() -> None:
     st.title("New assessment")
     inp = inputs_ui()
+    sidebar = (inp.sha256, inp.view) if inp is not None else None
+    reopened = visit.opened(st.session_state, sidebar)  # a view of the visit, to correct it
+    if reopened is not None:
+        inp = Inputs(reopened.data, reopened.sha256, reopened.view, reopened.stature_cm)
+        visit.opened_note(reopened)
     if inp is None:
         intro_ui()
         return
@@ -562,3 +608,4 @@ def render() -> None:
     findings_ui(analysis, note)
     downloads_ui(photo, analysis)
     save_ui(photo, analysis)
+    visit.visit_ui(photo, base, inp.stature_cm, inp.data, lambda a: apply_corrections(a)[0], sidebar)
