@@ -16,6 +16,15 @@ Layout of the state:
 * ``PRECISION``: ``{sha256: {view: {landmark_name: photo px per display px}}}`` - how finely each
   hand-placed point was placed (the whole photo, the zoom, or a one-pixel nudge), for its ±.
 * ``PERSON``: ``{sha256: index}`` - the client picked among several people in a photo (left to right).
+* ``KEPT_PHOTO``: ``(bytes, source label)`` - the photo being assessed, kept when the therapist goes
+  to another page (Streamlit forgets a file uploader's file when its page is left) or opened from a
+  saved assessment (:func:`open_saved`).
+* ``KEPT_WIDGETS``: ``{widget key: value}`` - the New-assessment page's inputs (view, height, notes,
+  ...), restored when the page is drawn again (Streamlit drops a widget's state on a page that is
+  not drawn): :func:`remember_widgets` / :func:`restore_widgets`.
+
+Every key is namespaced ``posture_*`` and never reset by the pages themselves: leaving the New
+assessment page for Clients and coming back finds the photo, the height and the unsaved corrections.
 """
 
 from __future__ import annotations
@@ -29,6 +38,13 @@ CORRECTIONS = "posture_corrections"
 LAST_CLICK = "posture_last_click"
 PRECISION = "posture_precision"
 PERSON = "posture_person"
+KEPT_PHOTO = "posture_kept_photo"
+KEPT_WIDGETS = "posture_kept_widgets"
+SAVED_SOURCE = "saved assessment"  # KEPT_PHOTO's source when reopened from the Clients page
+# The New-assessment page's widgets whose values survive a visit to another page (a file uploader
+# or a camera cannot be set back: the photo itself is KEPT_PHOTO).
+KEPT_WIDGET_KEYS = ("source", "sample", "view", "height", "landmark_choice", "report_client",
+                    "report_blur", "save_mode", "save_new_name", "save_notes", "save_date")
 
 # A session re-analyses at most this many photo/view/height combinations without a model pass.
 # Small on purpose: each entry holds a decoded photo (up to 2048 px, ~12 MB).
@@ -210,3 +226,73 @@ def apply_click(
         return False
     set_correction(state, sha256, view, landmark, xy, click_precision(click, full_width, window))
     return True
+
+
+# -- state kept across pages -----------------------------------------------------------------------
+
+
+def keep_photo(state: MutableMapping[str, Any], data: bytes | None, source: str = "") -> None:
+    """Remember the photo being assessed (None: forget it, e.g. the upload was removed)."""
+    if data is None:
+        state.pop(KEPT_PHOTO, None)
+    else:
+        state[KEPT_PHOTO] = (bytes(data), source)
+
+
+def kept_photo(state: Mapping[str, Any]) -> tuple[bytes, str] | None:
+    """The photo kept from an earlier visit of the page (bytes, where it came from), or None."""
+    value = state.get(KEPT_PHOTO)
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], bytes):
+        return value[0], str(value[1])
+    return None
+
+
+def remember_widgets(state: MutableMapping[str, Any], keys: tuple[str, ...] = KEPT_WIDGET_KEYS) -> None:
+    """Copy the current values of the page's widgets into ``KEPT_WIDGETS``."""
+    kept = dict(state.get(KEPT_WIDGETS, {}))
+    for k in keys:
+        if k in state:
+            kept[k] = state[k]
+    state[KEPT_WIDGETS] = kept
+
+
+def restore_widgets(state: MutableMapping[str, Any], keys: tuple[str, ...] = KEPT_WIDGET_KEYS) -> None:
+    """Before the page draws its widgets: give back the remembered value of each widget whose state
+    Streamlit dropped while another page was shown."""
+    kept = state.get(KEPT_WIDGETS, {})
+    for k in keys:
+        if k not in state and k in kept:
+            state[k] = kept[k]
+
+
+def open_saved(
+    state: MutableMapping[str, Any], photo_bytes: bytes, analysis: Mapping[str, Any],
+    source: str = SAVED_SOURCE,
+) -> str:
+    """Put a saved assessment on the New-assessment page: its stored photo, its view and height,
+    and its hand-placed landmarks (the analysis dict's ``"manual": true`` entries, full-size pixels
+    of the ORIGINAL photo, rescaled to the stored copy). Returns the stored photo's sha256 (the
+    key the page's corrections are kept under)."""
+    import hashlib
+    import io
+
+    from PIL import Image
+
+    sha = hashlib.sha256(photo_bytes).hexdigest()
+    with Image.open(io.BytesIO(photo_bytes)) as im:
+        stored_w = im.width
+    original_w = float((analysis.get("image") or {}).get("width") or stored_w)
+    f = stored_w / original_w if original_w > 0 else 1.0
+    view = str(analysis.get("view") or "anterior")
+    reset_corrections(state, sha)
+    for name, entry in (analysis.get("landmarks") or {}).items():
+        if isinstance(entry, Mapping) and entry.get("manual") and name in LABEL_OF:
+            set_correction(state, sha, view, name, (float(entry["x"]) * f, float(entry["y"]) * f))
+    keep_photo(state, photo_bytes, source)
+    stature = (analysis.get("scale") or {}).get("stature_cm")
+    kept = dict(state.get(KEPT_WIDGETS, {}))
+    kept.update({"view": view, "height": None if stature is None else float(stature)})
+    state[KEPT_WIDGETS] = kept
+    for k in ("view", "height"):
+        state.pop(k, None)  # restore_widgets sets them from KEPT_WIDGETS on the page
+    return sha

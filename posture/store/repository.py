@@ -427,11 +427,21 @@ class Store:
         return client_id, aid
 
     def update_assessment(
-        self, assessment_id: int, *, analysis: Any | None = None, notes: str | None = None
+        self, assessment_id: int, *, analysis: Any | None = None, notes: str | None = None,
+        taken_at: dt.date | None = None,
     ) -> AssessmentRecord:
-        """Replace the stored analysis (e.g. after manual landmark corrections) and/or the notes."""
+        """Replace the stored analysis (e.g. after manual landmark corrections), the notes and/or
+        the session date (``taken_at``: a date, not in the future)."""
+        if taken_at is not None:
+            if not isinstance(taken_at, dt.date) or isinstance(taken_at, dt.datetime):
+                raise StoreError("The session date must be a date.")
+            if taken_at > dt.date.today():
+                raise StoreError(f"The session date {taken_at:%d %b %Y} is in the future.",
+                                 "Give the day the photo was taken.")
         with self._tx() as s:
             a = self._assessment(s, assessment_id)
+            if taken_at is not None:
+                a.taken_at = taken_at
             if analysis is not None:
                 d = analysis.to_dict()
                 a.analysis = d
@@ -462,6 +472,9 @@ class Store:
             return _assessment_record(a, mime)
 
     def delete_assessment(self, assessment_id: int) -> None:
+        """Erase ONE assessment and its photo; the client and their other assessments stay. As for
+        :meth:`delete_client`, the file is then VACUUMed (SQLite; ``VACUUM FULL`` on PostgreSQL) so
+        the photo's bytes leave the disk too."""
         with self._tx() as s:
             s.delete(self._assessment(s, assessment_id))
             self._vacuum_after(s)

@@ -48,11 +48,13 @@ def annotated_image(photo: Photo, analysis: Analysis) -> tuple[np.ndarray, str]:
 
 
 def pdf_report(
-    photo: Photo, analysis: Analysis, client: str | None = None, blur_faces: bool = False
+    photo: Photo, analysis: Analysis, client: str | None = None, blur_faces: bool = False,
+    notes: str | None = None, when: Any = None,
 ) -> bytes | None:
-    """The PDF report, or None when it could not be made (logged)."""
+    """The PDF report (with the session's notes and date ``when``, default today; the clinic
+    settings' letterhead), or None when it could not be made (logged)."""
     try:
-        report = build_report(photo, analysis, client=client)
+        report = build_report(photo, analysis, client=client, notes=notes, when=when)
         return render_pdf(report, annotate(photo, analysis), blur_faces=blur_faces)
     except PostureError:
         raise
@@ -68,14 +70,15 @@ PDF_FAILED_NOTICE = (
 
 
 def pdf_download(
-    photo: Photo, analysis: Analysis, client: str | None = None, blur_faces: bool = False
+    photo: Photo, analysis: Analysis, client: str | None = None, blur_faces: bool = False,
+    notes: str | None = None, when: Any = None,
 ) -> bytes:
     """For a download button's deferred callable, which runs on Streamlit's download thread and
     cannot show anything on the page (a raised error only flashes Streamlit's own "Failed to
     generate file"): the PDF report, or else a one-page PDF that says clearly that the report could
     not be made, and why when the reason is one of posture's own messages."""
     try:
-        pdf = pdf_report(photo, analysis, client, blur_faces)
+        pdf = pdf_report(photo, analysis, client, blur_faces, notes, when)
         reason = None
     except PostureError as exc:
         pdf, reason = None, str(exc)
