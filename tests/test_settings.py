@@ -151,3 +151,15 @@ def _png(rgb: np.ndarray) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(rgb).save(buf, format="PNG")
     return buf.getvalue()
+
+
+def test_the_visit_pdf_carries_the_clinic_settings(app_data_dir: Path) -> None:
+    from posture.exam import visit_of
+    from posture.report.visit_pdf import visit_pdf
+
+    save_settings(ClinicSettings(clinic="Haltung & Co", therapist="Lee Park"))
+    visit = visit_of(synthetic_analysis(3.0), date="2026-11-02", notes="first visit, neck stiff")
+    text = pdf_text(visit_pdf(visit, {"anterior": _photo()}, client="Mo Reyes"))
+    for expected in ("Haltung & Co", "Therapist: Lee Park", "Client: Mo Reyes", "2026-11-02",
+                     "first visit, neck stiff"):
+        assert expected in text, expected

@@ -121,10 +121,11 @@ def new_document(title: str, footer: str, *, practice: Practice | None = None,
                  client: str | None = None, session: str | None = None) -> Doc:
     """A4 portrait, the bundled font, the margins, the footer (with the practice, the client and
     the session date on every page); the first page added with the practice's letterhead (logo,
-    clinic, therapist) at its top."""
+    clinic, therapist) at its top. ``practice`` None: the clinic settings (:func:`clinic_practice`),
+    so that every PDF carries them; ``Practice()`` prints none."""
     pdf = Doc(orientation="P", unit="mm", format="A4")
     pdf.footer_text = safe_text(footer)
-    practice = practice if practice is not None else Practice()
+    practice = practice if practice is not None else clinic_practice()
     pdf.who_text = safe_text(who_line(practice, client, session))
     pdf.set_margins(MARGIN, MARGIN, MARGIN)
     pdf.set_auto_page_break(True, margin=BOTTOM_MARGIN)

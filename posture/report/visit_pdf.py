@@ -126,7 +126,7 @@ def visit_pdf(
 
     given = {View.parse(k): p for k, p in (photos or {}).items()}
     title = "Posture visit"
-    pdf = new_document(title, DISCLAIMER.split(".")[0] + ".")
+    pdf = new_document(title, DISCLAIMER.split(".")[0] + ".", client=client, session=visit.date)
     full_w = pdf.w - 2 * MARGIN
     pdf.set_font(FAMILY, "B", 17)
     pdf.cell(0, 9, title, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
