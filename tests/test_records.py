@@ -229,3 +229,45 @@ def test_comparison_pdf_has_no_internal_id_and_no_split_paragraph() -> None:
             assert not body.endswith(("About this comparison", "Therapist notes", "In words",
                                       "Warnings", "Before: 01 Jan 2025", "After: 01 Mar 2025")), n
     assert checked_two_pages
+
+
+def _compare_app() -> None:
+    from ui.pages.compare import render
+
+    render()
+
+
+def test_compare_table_units_empty_cells_and_hand_placed_points(app_data_dir: Path) -> None:
+    import dataclasses
+
+    from posture.compare import FEET_HIDDEN_WARNING
+    from tests.test_ui_records import _photo
+
+    # before: a height was entered but the feet were hidden (lengths in %), the head tilt missing;
+    # after: lengths in cm, the right shoulder placed by hand
+    feet = f"The {FEET_HIDDEN_WARNING}, so centimetres could not be derived."
+    first = synthetic_analysis(0.0)
+    before = dataclasses.replace(first, warnings=(feet,), measurements={
+        k: v for k, v in first.measurements.items() if k != "head_tilt"})
+    after = dataclasses.replace(synthetic_analysis(8.0, cm_per_px=0.15),
+                                manual=frozenset({"right_shoulder"}))
+    with open_store() as store:
+        cid = store.create_client("Units", consent_given=True)
+        store.save_assessment(cid, _photo(), before, taken_at=dt.date(2025, 1, 5))
+        store.save_assessment(cid, _photo(), after, taken_at=dt.date(2025, 2, 5))
+    at = AppTest.from_function(_compare_app, default_timeout=60).run()
+    assert not at.exception and not at.error
+    table = at.dataframe[0].value
+    rows = {r["measurement"]: r for _i, r in table.iterrows()}
+    shift = rows["Trunk shift"]
+    assert shift["before"].endswith(" %") and shift["after"].endswith(" cm")  # each its own unit
+    assert shift["change"] == "–" and shift["real change"] == "not compared"
+    head = rows["Head tilt"]
+    assert head["before"] == "–" and head["after"].endswith("°") and head["change"] == "–"
+    assert "None" not in table.to_string()
+    shoulder = rows["Shoulder line tilt"]
+    assert shoulder["real change"] == "yes ✋"  # rests on the hand-placed right shoulder
+    assert any("placed by hand" in c.value for c in at.caption)
+    # the advice names what is really missing: the feet, not the height
+    (units,) = [w.value for w in at.warning if "% of shoulder width" in w.value]
+    assert "feet are hidden" in units and "before photo" in units and "after photo" not in units
