@@ -86,7 +86,7 @@ def test_clients_page_history_date_edit_delete_and_report(app_data_dir: Path) ->
     assert all(str(p).startswith("data:image/jpeg;base64,") for p in history["photo"])
     newest = history.iloc[0]
     assert "Trunk shortened on the right side (marked)" in newest["findings"]
-    assert re.fullmatch(r"\+\d+\.\d° right shoulder lower", newest["shoulders"]), newest["shoulders"]
+    assert re.fullmatch(r"\+\d+\.\d° right lower", newest["shoulders"]), newest["shoulders"]
     assert history.iloc[2]["findings"] == "no clear asymmetry"
     trends = at.dataframe[1].value
     row = trends[trends["measurement"] == "Shoulder line tilt (front)"].iloc[0]

@@ -47,7 +47,7 @@ MAIN_FINDINGS = 2
 VIEW_WORDS = {"anterior": "front", "posterior": "back", "left": "left side", "right": "right side"}
 # views the New assessment page can reopen (its view choice)
 REOPENABLE_VIEWS = ("anterior", "posterior", "left", "right")
-TILTS = (("shoulder_tilt", "shoulders"), ("hip_tilt", "hips"))
+TILTS = (("shoulder_tilt", "shoulders", "shoulder"), ("hip_tilt", "hips", "hip"))
 
 
 def say_done(text: str) -> None:
@@ -78,12 +78,14 @@ def thumbnail(store: Store, rec: Any) -> str | None:
     return cache[key]
 
 
-def tilt_text(measurements: Any, name: str) -> str:
-    """'+2.3° right shoulder lower' (one decimal, the side in words), '–' when not measured."""
+def tilt_text(measurements: Any, name: str, part: str = "") -> str:
+    """'+2.3° right lower' (one decimal, the side in words without the ``part`` its column names,
+    e.g. 'shoulder'), '–' when not measured."""
     m = (measurements or {}).get(name) or {}
     if not m.get("available", True) or m.get("value") is None:
         return "–"
-    return f"{format_number(float(m['value']), str(m.get('unit') or 'deg'))} {m.get('side') or ''}".strip()
+    side = str(m.get("side") or "").replace(f"{part} ", "") if part else str(m.get("side") or "")
+    return f"{format_number(float(m['value']), str(m.get('unit') or 'deg'))} {side}".strip()
 
 
 def findings_text(findings: Any) -> str:
@@ -108,8 +110,7 @@ def history_rows(store: Store, records: list[Any]) -> list[dict[str, Any]]:
         "date": r.taken_at,
         "view": VIEW_WORDS.get(r.view, r.view),
         "findings": findings_text(r.findings),
-        **{label: tilt_text(r.measurements, name) for name, label in TILTS},
-        "notes": r.notes,
+        **{label: tilt_text(r.measurements, name, part) for name, label, part in TILTS},
     } for r in reversed(records)]
 
 
@@ -244,25 +245,25 @@ def _page(store: Store) -> None:
 
 def history_ui(store: Store, records: list[Any]) -> None:
     """The history table (newest first) and a sparkline per measurement."""
-    # widths add up to less than a tablet's column: the table never scrolls sideways (long
-    # findings and notes are cut in the cell; the whole text shows on hover)
+    # widths add up to 532 px < layout.TABLE_COL_PX: the table never scrolls sideways (long
+    # findings are cut in the cell, the whole text shows on hover; the notes show in full when the
+    # assessment is opened below)
     st.dataframe(history_rows(store, records), hide_index=True, width="stretch", row_height=THUMB_PX,
                  column_config={
-        "photo": st.column_config.ImageColumn(width=56),
-        "date": st.column_config.DateColumn(format="D MMM YYYY", width=92),
-        "view": st.column_config.TextColumn(width=52),
-        "findings": st.column_config.TextColumn("main findings", width=130),
+        "photo": st.column_config.ImageColumn(width=52),
+        "date": st.column_config.DateColumn(format="D MMM YYYY", width=88),
+        "view": st.column_config.TextColumn(width=48),
+        "findings": st.column_config.TextColumn("main findings", width=124),
         "shoulders": st.column_config.TextColumn(width=110, help="Shoulder line tilt; + = right lower"),
         "hips": st.column_config.TextColumn(width=110, help="Hip-joint line tilt; + = right lower"),
-        "notes": st.column_config.TextColumn(width=110),
     })
     if len(records) >= 2:
         st.caption("Each measurement over the sessions (oldest → newest)")
         st.dataframe(trend_rows(records), hide_index=True, width="stretch",
                      column_config={
             "measurement": st.column_config.TextColumn(width=190),
-            "trend": st.column_config.LineChartColumn(width=140),
-            "latest": st.column_config.TextColumn(width=180),
+            "trend": st.column_config.LineChartColumn(width=130),
+            "latest": st.column_config.TextColumn(width=190),
         })
 
 
