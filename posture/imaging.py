@@ -33,6 +33,12 @@ from posture.errors import (
 register_heif_opener()  # HEIC/HEIF from iPhones
 
 ACCEPTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "HEIF", "BMP", "TIFF", "GIF"})
+_EIGHT_BIT_MAX = 255
+_SIXTEEN_BIT_MAX = 65535
+# Pillow's resize(reducing_gap=...): reduce by the largest integer factor that keeps at least this
+# many times the target size, then filter; 1.0 = the largest factor, so the two-pass box filter
+# runs on an image barely larger than its result.
+_REDUCING_GAP = 1.0
 ACCEPTED_EXTENSIONS = ("jpg", "jpeg", "png", "webp", "heic", "heif", "bmp", "tif", "tiff", "gif")
 
 
@@ -136,16 +142,18 @@ def load_photo(source: bytes | str | Path, options: LoadOptions | None = None) -
             im.load()  # first, so that a damaged file fails here and not inside getexif()
             # Pillow's TIFF decoder applies the orientation tag itself while loading
             orientation = None if fmt == "TIFF" else _exif_orientation(im)
-            rgb_img = _to_rgb(im, notes)
+            # the full-size oriented photo: JPEG's header size (it may be decoded reduced), else as decoded
+            base_w, base_h = (w0, h0) if fmt == "JPEG" else im.size
+            full_w, full_h = (base_h, base_w) if orientation in (5, 6, 7, 8) else (base_w, base_h)
+            # Bounded work per upload: shrink to the working size in the decoded mode FIRST, so that
+            # no full-size converted copy (16-bit rescale, RGB, alpha composite) is ever made.
+            rgb_img = _to_rgb(_shrink(im, opts.max_working_side), notes)
             if orientation not in (None, 1):
                 rgb_img = _apply_orientation(rgb_img, orientation)
         except Image.DecompressionBombError:
             raise _bomb_error(opts) from None
         except (OSError, ValueError, SyntaxError, EOFError) as exc:
             raise CorruptImageError(f"The image data is damaged or incomplete ({_short(exc)}).") from None
-    full_w, full_h = (h0, w0) if orientation in (5, 6, 7, 8) else (w0, h0)
-    if fmt != "JPEG":  # only JPEG is decoded at reduced size: the decoded image is full size
-        full_w, full_h = rgb_img.size
     if max(rgb_img.size) > opts.max_working_side:
         rgb_img = rgb_img.resize(_fit(rgb_img.size, opts.max_working_side), Image.Resampling.BOX)
     arr = np.asarray(rgb_img, dtype=np.uint8)
@@ -220,14 +228,35 @@ def _apply_orientation(im: Image.Image, orientation: int) -> Image.Image:
     return im.transpose(method)
 
 
+def _shrink(im: Image.Image, max_side: int) -> Image.Image:
+    """``im`` box-filtered down to fit ``max_side``, in its own mode (16-bit stays 16-bit, alpha is
+    premultiplied by Pillow while filtering). Palette and 1-bit images are converted first, since
+    Pillow resizes those by nearest neighbour only."""
+    if max(im.size) <= max_side:
+        return im
+    if im.mode == "P":
+        im = im.convert("RGBA" if "transparency" in im.info else "RGB")
+    elif im.mode == "1":
+        im = im.convert("L")
+    # reducing_gap: an integer box reduce first (one pass, no full-height intermediate), then the
+    # box filter to the exact size; Pillow cannot reduce its 16-bit modes (2 bytes a pixel anyway)
+    gap = None if im.mode.startswith("I;16") else _REDUCING_GAP
+    return im.resize(_fit(im.size, max_side), Image.Resampling.BOX, reducing_gap=gap)
+
+
 def _to_rgb(im: Image.Image, notes: list[str]) -> Image.Image:
-    """Any mode -> 8-bit RGB. Transparency is flattened on white; 16-bit is rescaled."""
+    """Any mode -> 8-bit RGB. Transparency is flattened on white; 16-bit is rescaled.
+
+    Called on the working-size image (:func:`_shrink` first); the 16-bit rescale is integer
+    arithmetic (no float copy)."""
     mode = im.mode
     if mode in ("I;16", "I;16B", "I;16L", "I"):
-        arr = np.asarray(im, dtype=np.float64)
+        arr = np.asarray(im)
         # true 16-bit data spans 0..65535; some writers store 8-bit values in a 16-bit container
-        hi = 65535.0 if arr.max() > 255 else 255.0
-        im = Image.fromarray(np.clip(arr / hi * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+        hi = _SIXTEEN_BIT_MAX if int(arr.max()) > _EIGHT_BIT_MAX else _EIGHT_BIT_MAX
+        wide = np.clip(arr, 0, hi).astype(np.uint32)
+        # round(v / hi * 255) exactly, in integers
+        im = Image.fromarray(((wide * _EIGHT_BIT_MAX + hi // 2) // hi).astype(np.uint8), "L")
         notes.append("A 16-bit image was converted to 8 bits.")
     elif mode == "F":
         arr = np.asarray(im, dtype=np.float64)
