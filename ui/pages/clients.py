@@ -271,8 +271,10 @@ def assessment_ui(store: Store, client: Any, records: list[Any]) -> None:
     """One saved assessment, opened: edit its date, its report, reopen it, delete it."""
     st.subheader("Open a saved assessment")
     by_id = {r.id: r for r in records}
+    number = {r.id: n for n, r in enumerate(records, start=1)}  # in time order: unique, no id
     ids = [r.id for r in reversed(records)]  # newest first
-    rid = st.selectbox("Assessment", ids, format_func=lambda i: session_label(by_id[i]), key=OPEN_KEY)
+    rid = st.selectbox("Assessment", ids, key=OPEN_KEY,
+                       format_func=lambda i: f"Session {number[i]} · {session_label(by_id[i])}")
     rec = by_id[rid]
     if rec.notes:
         st.caption(f"Notes: {md_escape(rec.notes)}")
