@@ -245,25 +245,25 @@ def _page(store: Store) -> None:
 
 def history_ui(store: Store, records: list[Any]) -> None:
     """The history table (newest first) and a sparkline per measurement."""
-    # widths add up to 532 px < layout.TABLE_COL_PX: the table never scrolls sideways (long
-    # findings are cut in the cell, the whole text shows on hover; the notes show in full when the
-    # assessment is opened below)
+    # widths add up to 472 px < layout.TABLET_TABLE_PX: the table never scrolls sideways, on a tablet
+    # either (long findings are cut in the cell, the whole text shows on hover; the notes show in
+    # full when the assessment is opened below)
     st.dataframe(history_rows(store, records), hide_index=True, width="stretch", row_height=THUMB_PX,
                  column_config={
         "photo": st.column_config.ImageColumn(width=52),
-        "date": st.column_config.DateColumn(format="D MMM YYYY", width=88),
-        "view": st.column_config.TextColumn(width=48),
-        "findings": st.column_config.TextColumn("main findings", width=124),
-        "shoulders": st.column_config.TextColumn(width=110, help="Shoulder line tilt; + = right lower"),
-        "hips": st.column_config.TextColumn(width=110, help="Hip-joint line tilt; + = right lower"),
+        "date": st.column_config.DateColumn(format="D MMM YYYY", width=84),
+        "view": st.column_config.TextColumn(width=44),
+        "findings": st.column_config.TextColumn("main findings", width=100),
+        "shoulders": st.column_config.TextColumn(width=96, help="Shoulder line tilt; + = right lower"),
+        "hips": st.column_config.TextColumn(width=96, help="Hip-joint line tilt; + = right lower"),
     })
     if len(records) >= 2:
         st.caption("Each measurement over the sessions (oldest → newest)")
         st.dataframe(trend_rows(records), hide_index=True, width="stretch",
                      column_config={
-            "measurement": st.column_config.TextColumn(width=190),
-            "trend": st.column_config.LineChartColumn(width=130),
-            "latest": st.column_config.TextColumn(width=190),
+            "measurement": st.column_config.TextColumn(width=170),  # 470 px in all
+            "trend": st.column_config.LineChartColumn(width=120),
+            "latest": st.column_config.TextColumn(width=180),
         })
 
 
