@@ -247,7 +247,7 @@ def _check_records_pages(page: Any, server: AppServer, budget: Budget, where: st
 
     step = budget.step_ms
     _page_to(page, "Clients", "Clients", step)
-    grid = page.locator('[data-testid="stDataFrame"]')
+    grid = page.locator('[data-testid="stDataFrame"]').first
     expect(grid).to_be_visible(timeout=step)
     page.wait_for_timeout(800)  # the grid lays out its columns after it shows
     # the grid's own scroller is there, so the sideways check below has something to measure

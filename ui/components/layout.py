@@ -19,6 +19,9 @@ FORM_COL_PX = 320
 DATE_COL_PX = 180
 # a column holding a table (CSS px): wide enough for the Clients and Compare tables' columns
 TABLE_COL_PX = 560
+# ... but a tablet held upright with the sidebar open has 486 px of main area (820 px viewport): a
+# table's column widths must add up to at most this, or it scrolls sideways there
+TABLET_TABLE_PX = 480
 
 Width = int | Literal["stretch", "content"]
 

@@ -268,21 +268,22 @@ UNITS_HELP = "° degrees; cm; % = percent of the shoulder width (no usable heigh
 def changes_ui(result: Comparison) -> None:
     """The before / after / change table, the real changes in words, the rest in an expander."""
     st.subheader("What changed")
-    # widths add up to 540 px < layout.TABLE_COL_PX: every column, the verdict too, is whole
+    # widths add up to 470 px < layout.TABLET_TABLE_PX: every column, the verdict too, is whole, on a
+    # tablet too
     st.dataframe(
         change_rows(result), hide_index=True, width="stretch",
         column_order=("measurement", "before", "after", "change", "±", "real change"),
         column_config={
-            "measurement": st.column_config.TextColumn(width=128),
-            "before": st.column_config.TextColumn(width=72, help=UNITS_HELP),
-            "after": st.column_config.TextColumn(width=72, help=UNITS_HELP),
-            "change": st.column_config.TextColumn(help="after - before", width=72),
-            "±": st.column_config.TextColumn(help="95% range of the change", width=60),
+            "measurement": st.column_config.TextColumn(width=116),
+            "before": st.column_config.TextColumn(width=64, help=UNITS_HELP),
+            "after": st.column_config.TextColumn(width=64, help=UNITS_HELP),
+            "change": st.column_config.TextColumn(help="after - before", width=64),
+            "±": st.column_config.TextColumn(help="95% range of the change", width=52),
             "noise band": st.column_config.TextColumn(
                 help="smallest change that counts between sessions"),
             "real change": st.column_config.TextColumn(
                 help="yes: the change exceeds both the ± and the noise band; ✋ it rests on a "
-                     "point placed by hand", width=120),
+                     "point placed by hand", width=110),
         },
     )
     if any(r["real change"].endswith(HAND_MARK) for r in change_rows(result)):
