@@ -25,12 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from posture.errors import PostureError
+from posture.text import PRACTICE_NAME_MAX, strip_invisible
 
 SETTINGS_FILENAME = "settings.json"
 LOGO_FILENAME = "logo.png"
 SETTINGS_SCHEMA = "posture.settings/1"
 # A name printed on every page's header: longer than this is refused (a clear error, not a cut).
-MAX_NAME_CHARS = 120
+MAX_NAME_CHARS = PRACTICE_NAME_MAX
 # The logo is printed ~14 mm tall: 400 px is plenty at print resolution.
 LOGO_MAX_PX = 400
 # Refuse a logo file larger than this before decoding it.
@@ -59,10 +60,12 @@ class ClinicSettings:
             text = getattr(self, field)
             if not isinstance(text, str):
                 raise SettingsError(f"The {field} name must be text.")
-            if len(text.strip()) > MAX_NAME_CHARS:
+            # control and bidi characters dropped (posture.text); longer is refused, not cut
+            cleaned = strip_invisible(text).strip()
+            if len(cleaned) > MAX_NAME_CHARS:
                 raise SettingsError(f"The {field} name can be at most {MAX_NAME_CHARS} characters "
-                                    f"(this one has {len(text.strip())}).")
-            object.__setattr__(self, field, text.strip())
+                                    f"(this one has {len(cleaned)}).")
+            object.__setattr__(self, field, cleaned)
         if self.logo is not None and (not self.logo or Path(self.logo).name != self.logo):
             raise SettingsError("The logo must be a file inside the data directory.")
 

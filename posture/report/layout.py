@@ -18,6 +18,8 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from PIL import Image
 
+from posture.text import strip_invisible
+
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 FONT_REGULAR = FONT_DIR / "DejaVuSans.ttf"
 FONT_BOLD = FONT_DIR / "DejaVuSans-Bold.ttf"
@@ -42,12 +44,14 @@ def _charset() -> frozenset[int]:
 
 
 def safe_text(text: str) -> str:
-    """Text the bundled font can print: NFC-normalised, tabs -> spaces, other control and
+    """Text the bundled font can print: NFC-normalised, tabs -> spaces, control and bidi characters
+    removed (:func:`posture.text.strip_invisible`), other
     unsupported characters (emoji, ...) -> '?'. (fpdf2's multi_cell breaks an unbroken run of
     characters longer than the line by itself, so long strings wrap without changes.)"""
     cs = _charset()
     out = []
-    for ch in unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\t", "    ")):
+    # control, bidi-override/isolate and direction-mark characters dropped first (posture.text)
+    for ch in strip_invisible(text, multiline=True).replace("\t", "    "):
         if ch == "\n":
             out.append(ch)
         elif unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn"):

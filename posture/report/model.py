@@ -32,6 +32,7 @@ from posture.formatting import format_value
 from posture.sides import FACE_LANDMARKS
 from posture.sideview import NOT_CVA_NOTE, SIGN_CONVENTION
 from posture.significance import CLEAR_RULE, UNCERTAINTY_COVERS, WITHIN_NOISE
+from posture.text import unlinked
 
 if TYPE_CHECKING:
     from posture.analysis import Analysis
@@ -169,8 +170,10 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$=:])")
 
 
 def md_escape(text: str) -> str:
-    """Escape markdown (and HTML/LaTeX-ish) syntax so user text shows literally in Streamlit."""
-    return _MD_SPECIAL.sub(r"\\\1", text).replace("\n", "  \n")
+    """Escape markdown (and HTML/LaTeX-ish) syntax so user text shows literally in Streamlit: control
+    and bidi-override characters dropped, and no autolink (remark-gfm links ``https://``, ``www.``
+    and e-mail addresses even when escaped; :func:`posture.text.unlinked` breaks them)."""
+    return _MD_SPECIAL.sub(r"\\\1", unlinked(text)).replace("\n", "  \n")
 
 
 def _date_text(when: datetime | date | str | None) -> str:

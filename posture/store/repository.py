@@ -39,6 +39,7 @@ from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from posture import text as typed
 from posture.errors import PostureError
 from posture.store.engine import (
     BackupProgress,
@@ -175,9 +176,10 @@ def _assessment_record(a: Assessment, photo_mime: str | None) -> AssessmentRecor
 
 
 def _client_name(name: str | None) -> str:
-    """The name as stored: stripped, not empty, at most the column's length (PostgreSQL would
-    refuse a longer one with a database error; SQLite would store it silently)."""
-    text = (name or "").strip()
+    """The name as stored: cleaned by :func:`posture.text.client_name` (no control or bidi
+    characters, at most ``CLIENT_NAME_MAX`` characters, refused when longer), not empty, and within
+    the column's length (PostgreSQL would refuse a longer one with a database error)."""
+    text = typed.client_name(name)
     if not text:
         raise StoreError("A client needs a name or a code.", "Enter a name or a pseudonymous code.")
     limit = int(getattr(Client.__table__.c.name.type, "length", None) or len(text))
@@ -263,7 +265,7 @@ class Store:
             c = Client(
                 name=name,
                 date_of_birth=date_of_birth,
-                notes=notes,
+                notes=typed.notes(notes),
                 consent_given=consent_given,
                 consent_at=consent_at,
             )
@@ -286,7 +288,7 @@ class Store:
             if date_of_birth is not None:
                 c.date_of_birth = date_of_birth
             if notes is not None:
-                c.notes = notes
+                c.notes = typed.notes(notes)
             return _client_record(c)
 
     def record_consent(
@@ -382,7 +384,7 @@ class Store:
                 measurements=d["measurements"],
                 findings=list(d.get("findings") or []),
                 analysis=d,
-                notes=notes or "",
+                notes=typed.notes(notes),
             )
             a.photo = Photo(
                 mime_type=mime,
@@ -449,7 +451,7 @@ class Store:
                 a.measurements = d["measurements"]
                 a.findings = list(d.get("findings") or [])
             if notes is not None:
-                a.notes = notes
+                a.notes = typed.notes(notes)
             s.flush()
             return _assessment_record(a, a.photo.mime_type if a.photo else None)
 
