@@ -27,6 +27,7 @@ from posture.pose import PoseModel, shared_model
 from posture.report.model import md_escape
 from posture.settings import load_settings
 from posture.store import Store
+from posture.text import CLIENT_NAME_MAX, NOTES_MAX
 from ui import nav, saving, state
 from ui.components import capture as capture_ui
 from ui.components import report_bridge, visit
@@ -426,7 +427,7 @@ def downloads_ui(photo: Photo, analysis: Analysis) -> None:
     c1, c2 = reflow_row(2)
     with c1:
         client = st.text_input(
-            "Client name on the report (optional)", key="report_client", max_chars=80,
+            "Client name on the report (optional)", key="report_client", max_chars=CLIENT_NAME_MAX,
             help="Printed on the PDF only; not stored.",
         ).strip() or None
         if "report_blur" not in st.session_state:  # the clinic's default (Settings page)
@@ -523,14 +524,14 @@ def save_ui(photo: Photo, analysis: Analysis) -> None:
             if not needs_consent and chosen.consent_at is not None:
                 st.caption(f"Consent recorded {chosen.consent_at:%d %b %Y}.")
         else:
-            st.text_input("Name or code of the new client", key="save_new_name", max_chars=120,
+            st.text_input("Name or code of the new client", key="save_new_name", max_chars=CLIENT_NAME_MAX,
                           help="A pseudonymous code is enough.")
         if needs_consent:
             st.checkbox("The client consents to storing their photo and measurements on this machine",
                         key="save_consent")
         c1, c2 = reflow_row(2, (FORM_COL_PX, DATE_COL_PX))
         with c1:
-            st.text_area("Therapist notes", key="save_notes", height=80)
+            st.text_area("Therapist notes", key="save_notes", height=80, max_chars=NOTES_MAX)
         with c2:
             st.date_input("Date taken", value="today", key="save_date", max_value=dt.date.today())
         last = ss.get(LAST_SAVED)

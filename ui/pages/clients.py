@@ -30,6 +30,7 @@ from posture.formatting import format_number
 from posture.report.model import md_escape
 from posture.settings import load_settings
 from posture.store import Store
+from posture.text import CLIENT_NAME_MAX, NOTES_MAX
 from ui import nav, state
 from ui.components import report_bridge
 from ui.components.errors import shown_as_error
@@ -140,9 +141,9 @@ def trend_rows(records: list[Any]) -> list[dict[str, Any]]:
 
 def _new_client_form(store: Store) -> None:
     with st.expander("Add a client", expanded=False), st.form("new_client", clear_on_submit=True):
-        name = st.text_input("Name or code", help="A pseudonymous code is enough.")
+        name = st.text_input("Name or code", help="A pseudonymous code is enough.", max_chars=CLIENT_NAME_MAX)
         dob = st.date_input("Date of birth (optional)", value=None, min_value=dt.date(1900, 1, 1))
-        notes = st.text_area("Notes")
+        notes = st.text_area("Notes", max_chars=NOTES_MAX)
         consent = st.checkbox("The client consents to storing their photos and measurements here")
         if st.form_submit_button("Add client"):
             try:
@@ -215,10 +216,15 @@ def _page(store: Store) -> None:
             if st.button("Record consent now", key="consent_btn"):
                 store.record_consent(cid, True)
                 st.rerun()
-        notes = st.text_area("Notes", value=client.notes, key=f"notes_{cid}")
+        notes = st.text_area("Notes", value=client.notes, key=f"notes_{cid}",
+                             max_chars=max(NOTES_MAX, len(client.notes)))  # older notes stay editable
         if notes != client.notes and st.button("Save notes", key="save_notes"):
-            store.update_client(cid, notes=notes)
-            st.rerun()
+            try:
+                store.update_client(cid, notes=notes)
+            except PostureError as exc:  # e.g. longer than posture.text.NOTES_MAX: refused, not cut
+                st.error(md_escape(str(exc)))
+            else:
+                st.rerun()
     with right:
         records = store.list_assessments(cid)
         st.subheader(f"Assessments ({len(records)})")
