@@ -380,3 +380,86 @@ def test_annotate_side_draws_the_plumb_line_through_the_ankle() -> None:
     assert np.mean([diff[r, col - 1:col + 2].max() > 60 for r in rows]) > 0.33
     # and far from the body nothing is drawn
     assert diff[:, round(0.9 * w):].max() == 0
+
+
+# -- the store ------------------------------------------------------------------------------------
+
+# the store's own fixtures: a SQLite file and, with POSTURE_TEST_PG_URL, a PostgreSQL database
+from posture.store import Store  # noqa: E402
+from tests.test_store import _photo, _raw_bytes, db_url, pg_session_url, store  # noqa: E402, F401
+
+
+def test_store_round_trip_of_a_visit_and_its_erase(store: Store, db_url: str) -> None:  # noqa: F811
+    import uuid
+
+    from posture.store import NotFoundError, delete_visit, list_visits, load_visit, save_visit
+    from posture.store import models as m
+
+    cid = store.create_client("Visit Client", consent_given=True)
+    lone = store.save_assessment(cid, _photo(3), _round_trip_dict(side_analysis(View.RIGHT, **UPRIGHT)),
+                                 taken_at=__import__("datetime").date(2025, 1, 2))
+    marker = f"ZQV-{uuid.uuid4().hex}"
+    left, right = side_analysis(View.LEFT, **SWAY), side_analysis(View.RIGHT, **SWAY)
+    left = Analysis(**{**left.__dict__, "manual": frozenset({"left_hip"})})
+    v = build_visit({"left": left, "right": right}, height_cm=170.0, date="2026-11-30", notes=marker)
+    photos = {"left": _photo(11, (200, 150)), "right": _photo(12, (200, 150))}
+    vid = save_visit(store, cid, v, photos)
+    keep = build_visit({"left": side_analysis(View.LEFT, **UPRIGHT)}, date="2026-12-01")
+    keep_id = save_visit(store, cid, keep, {"left": _photo(13)})
+
+    recs = list_visits(store, cid)
+    assert [(r.id, r.views) for r in recs] == [(None, ("right",)), (vid, ("left", "right")),
+                                              (keep_id, ("left",))]
+    assert recs[0].assessment_ids == {"right": lone}  # an old single assessment = a visit of one view
+    assert recs[1].notes == marker and [f["key"] for f in recs[1].findings_across] == ["sway_back"]
+
+    back, back_photos = load_visit(store, vid)
+    assert back.view_names == ("left", "right") and back.date == "2026-11-30" and back.height_cm == 170.0
+    assert keys(back.across) == ["sway_back"]
+    assert back.views[View.LEFT].manual == frozenset({"left_hip"})  # corrections kept per photo
+    assert back.views[View.RIGHT].manual == frozenset()
+    assert back.to_dict()["views"] == json.loads(json.dumps(v.to_dict()))["views"]
+    assert set(back_photos) == {"left", "right"} and back_photos["left"].rgb.shape == (200, 150, 3)
+
+    ids = recs[1].assessment_ids
+    chunks = [(d := store.get_photo_bytes(i))[len(d) // 2: len(d) // 2 + 48] for i in ids.values()]
+    delete_visit(store, vid)
+    with pytest.raises(NotFoundError):
+        load_visit(store, vid)
+    for i in ids.values():
+        with pytest.raises(NotFoundError):
+            store.get_assessment(i)
+    assert [r.id for r in list_visits(store, cid)] == [None, keep_id]
+    assert store.get_assessment(lone).view == "right"
+    with store._tx() as s:
+        from sqlalchemy import func, select
+
+        assert s.scalar(select(func.count()).select_from(m.Photo)) == 2
+    if store.is_sqlite:
+        raw = _raw_bytes(Path(db_url.removeprefix("sqlite:///")))
+        assert marker.encode() not in raw
+        assert all(c not in raw for c in chunks)
+        assert store.get_photo_bytes(lone)[100:148] in raw  # the search finds bytes still there
+    # the client erase takes the remaining visit with it
+    store.delete_client(cid)
+    with store._tx() as s:
+        assert s.scalar(select(func.count()).select_from(m.Visit)) == 0
+
+
+def test_store_refuses_a_visit_without_consent_or_a_photo(store: Store) -> None:  # noqa: F811
+    from posture.store import ConsentError, StoreError, list_visits, save_visit
+
+    v = build_visit({"left": side_analysis(View.LEFT, **SWAY), "right": side_analysis(View.RIGHT, **SWAY)})
+    cid = store.create_client("No consent")
+    with pytest.raises(ConsentError):
+        save_visit(store, cid, v, {"left": _photo(1), "right": _photo(2)})
+    store.record_consent(cid, True)
+    with pytest.raises(StoreError):
+        save_visit(store, cid, v, {"left": _photo(1)})
+    assert list_visits(store, cid) == []
+    with store._tx() as s:  # nothing half-written
+        from sqlalchemy import func, select
+
+        from posture.store import models as m
+
+        assert s.scalar(select(func.count()).select_from(m.Assessment)) == 0

@@ -55,7 +55,7 @@ def _reset_pg(url: str) -> None:
 
     eng = create_engine(url)
     with eng.begin() as c:
-        for t in ("photos", "assessments", "clients", "alembic_version"):
+        for t in ("photos", "assessments", "visits", "clients", "alembic_version"):
             c.execute(text(f"DROP TABLE IF EXISTS {t} CASCADE"))
     eng.dispose()
 
@@ -463,7 +463,7 @@ def test_default_location_is_owner_only(tmp_path: Path, monkeypatch: pytest.Monk
     assert stat.S_IMODE((data_dir / "posture.db").stat().st_mode) == 0o600
     with sqlite3.connect(data_dir / "posture.db") as con:
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert con.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0001"
+        assert con.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0002"
 
 
 def test_migration_creates_the_schema_once(db_url: str) -> None:
@@ -475,7 +475,7 @@ def test_migration_creates_the_schema_once(db_url: str) -> None:
     with open_store(db_url) as store:
         cid = store.create_client("Before re-open")
         with store.engine.connect() as conn:
-            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all() == ["0001"]
+            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all() == ["0002"]
         insp = inspect(store.engine)
         assert {"clients", "assessments", "photos"} <= set(insp.get_table_names())
         cols = {c["name"]: c["type"] for c in insp.get_columns("photos")}

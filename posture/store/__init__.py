@@ -8,7 +8,8 @@
         before, after = (r.to_analysis() for r in store.list_assessments(cid)[-2:])
 
 :mod:`.models` the tables, :mod:`.engine` where the data lives, the engine, migrations and
-backup/vacuum, :mod:`.repository` the :class:`Store` API, :mod:`.export` a client's export zip.
+backup/vacuum, :mod:`.repository` the :class:`Store` API, :mod:`.visits` a visit (one photo per view) saved,
+listed, loaded and erased, :mod:`.export` a client's export zip.
 """
 
 from posture.store.engine import (
@@ -30,6 +31,7 @@ from posture.store.repository import (
     encode_photo,
     open_store,
 )
+from posture.store.visits import VisitRecord, delete_visit, list_visits, load_visit, save_visit
 
 __all__ = [
     "DATABASE_URL_ENV",
@@ -41,10 +43,15 @@ __all__ = [
     "Store",
     "StoreError",
     "StoreOptions",
+    "VisitRecord",
     "analysis_from_dict",
     "default_data_dir",
     "default_url",
+    "delete_visit",
     "encode_photo",
+    "list_visits",
+    "load_visit",
     "migrate",
     "open_store",
+    "save_visit",
 ]

@@ -252,7 +252,7 @@ def _vacuum_postgresql(engine: Engine) -> None:
     # a failure here (e.g. the role does not own the tables) is logged, not raised.
     try:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("VACUUM FULL photos, assessments, clients")
+            conn.exec_driver_sql("VACUUM FULL photos, assessments, visits, clients")
     except SQLAlchemyError as exc:
         # with its traceback: the statement holds no data and hide_parameters keeps rows out
         _log.warning("VACUUM FULL after a delete failed (%s): the freed space is reclaimed later",
