@@ -463,3 +463,92 @@ def test_store_refuses_a_visit_without_consent_or_a_photo(store: Store) -> None:
         from posture.store import models as m
 
         assert s.scalar(select(func.count()).select_from(m.Assessment)) == 0
+
+
+def test_migration_keeps_assessments_saved_before_visits(store: Store) -> None:  # noqa: F811
+    """An assessment of schema 0001 survives 0002 (its photo too) and lists as a visit of one view;
+    down to 0001 and up again keeps it."""
+    from alembic import command
+
+    from posture.store import list_visits, save_visit
+    from posture.store.engine import _alembic_config
+
+    cid = store.create_client("Old", consent_given=True)
+    aid = store.save_assessment(cid, _photo(5), _round_trip_dict(side_analysis(View.LEFT, **UPRIGHT)))
+    data = store.get_photo_bytes(aid)
+    save_visit(store, cid, build_visit({"left": side_analysis(View.LEFT, **SWAY)}), {"left": _photo(6)})
+    with store.engine.begin() as conn:
+        command.downgrade(_alembic_config(conn), "0001")
+    with store.engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "head")
+    assert store.get_photo_bytes(aid) == data  # the downgrade dropped the visit's photo, not this one
+    recs = list_visits(store, cid)
+    assert [(r.id, r.views, dict(r.assessment_ids)) for r in recs] == [(None, ("left",), {"left": aid})]
+    assert store.get_assessment(aid).to_analysis().view is View.LEFT
+
+
+# -- posture exam on shipped photos ---------------------------------------------------------------
+
+FRONT_PHOTO = SAMPLES / "yogait_tada1.jpg"
+SIDE_PHOTO = SAMPLES / "coco_000000234748.jpg"  # a man seen from his right (three-quarter)
+
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    from posture.cli import main
+
+    code = main(argv)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_cli_exam_front_and_side_prints_both_views_and_the_findings_across(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from posture.metrics import SPEC_BY_NAME as FRONT_SPECS
+    from posture.sideview import SIDE_SPEC_BY_NAME
+
+    code, out, err = _run(["exam", "--anterior", str(FRONT_PHOTO), "--right", str(SIDE_PHOTO),
+                           "--height-cm", "175", "--fast", "--json", "--date", "2026-12-01"], capsys)
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["schema"] == SCHEMA and d["date"] == "2026-12-01" and d["height_cm"] == 175.0
+    assert list(d["views"]) == ["anterior", "right"]
+    front_d, side_d = d["views"]["anterior"], d["views"]["right"]
+    assert front_d["schema"] == side_d["schema"] == "posture.analysis/1"
+    assert front_d["view"] == "anterior" and side_d["view"] == "right"
+    assert set(front_d["measurements"]) == set(FRONT_SPECS)
+    assert set(side_d["measurements"]) == set(SIDE_SPEC_BY_NAME)
+    assert side_d["measurements"]["trunk_lean"]["unit"] == "deg"
+    assert isinstance(d["findings_across"], list)
+    for f in d["findings_across"]:
+        assert f["views"] and set(f["views"]) <= {"anterior", "right"} and f["hypothesis"]
+    # each photo analysed on its own: the same measurements as `posture analyze` of that photo alone
+    code, one, err = _run(["analyze", str(SIDE_PHOTO), "--view", "right", "--height-cm", "175", "--fast",
+                           "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(one)["measurements"] == side_d["measurements"]
+    # the visit comes back from its JSON with the same findings across views
+    assert [f.to_dict() for f in Visit.from_dict(d).across] == d["findings_across"]
+
+
+def test_cli_exam_text_and_pdf(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    out_pdf = tmp_path / "visit.pdf"
+    code, out, err = _run(["exam", "--front", str(FRONT_PHOTO), "--right", str(SIDE_PHOTO), "--fast",
+                           "-o", str(out_pdf)], capsys)
+    assert code == 0, err
+    assert "Front (anterior): yogait_tada1.jpg" in out
+    assert "Right side (client's right toward the camera): coco_000000234748.jpg" in out
+    assert "Trunk lean" in out and "Shoulder line tilt" in out and "Findings across views:" in out
+    text = " ".join(_pdf_text(out_pdf.read_bytes()).split())
+    assert "Front (anterior)" in text and "Right side" in text and "Findings across views" in text
+
+
+@pytest.mark.parametrize("argv", [
+    ["exam"],
+    ["exam", "--anterior", "no/such/photo.jpg"],
+    ["exam", "--anterior", str(FRONT_PHOTO), "--date", "yesterday"],
+])
+def test_cli_exam_errors_are_one_line_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(argv, capsys)
+    assert code == 2 and out == ""
+    assert err.startswith("posture: ") and err.count("\n") == 1
