@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 import cv2
 import numpy as np
 
-from posture.constants import LEVEL_CUTOFF, UNIT_CM, UNIT_DEG
+from posture.constants import LEVEL_CUTOFF, UNIT_CM, UNIT_DEG, UNIT_PCT_EAR_ANKLE
 from posture.errors import PostureError
 from posture.significance import is_clear
 
@@ -62,6 +62,9 @@ class CompareOptions:
     # Lengths in % of shoulder width (no height given): 2.5% = 1 cm on a typical adult shoulder
     # width of ~40 cm, i.e. the same 1 cm band expressed in this unit.
     length_band_pct: float = 2.5
+    # Side-view offsets in % of the ear-to-ankle height (no height given): the same 1 cm band on an
+    # adult's ~145 cm ear-to-ankle height is ~0.7 % (as posture.findings.across.AcrossOptions).
+    length_band_pct_ear_ankle: float = 0.7
     # Changes smaller than this (in the measurement's unit) are described as "no change": the
     # resolution of the one-decimal display, the same cut-off that reads a value as "level".
     negligible: float = LEVEL_CUTOFF
@@ -71,6 +74,8 @@ class CompareOptions:
             return self.angle_band_deg
         if unit == UNIT_CM:
             return self.length_band_cm
+        if unit == UNIT_PCT_EAR_ANKLE:
+            return self.length_band_pct_ear_ankle
         if unit.startswith("%"):
             return self.length_band_pct
         return 0.0

@@ -552,3 +552,12 @@ def test_cli_exam_errors_are_one_line_exit_2(argv: list[str], capsys: pytest.Cap
     code, out, err = _run(argv, capsys)
     assert code == 2 and out == ""
     assert err.startswith("posture: ") and err.count("\n") == 1
+
+
+def test_a_side_view_offset_in_percent_uses_its_own_noise_band() -> None:
+    from posture.compare import CompareOptions
+
+    opts = CompareOptions()
+    # 1 cm: 2.5 % of a shoulder width, ~0.7 % of an ear-to-ankle height
+    assert opts.band("% ear-ankle height") == pytest.approx(0.7)
+    assert opts.band("% shoulder width") == pytest.approx(2.5)
