@@ -25,6 +25,12 @@ REPORT_LEGEND = (
     "hip-joint line, dashed white: true horizontal, magenta: plumb line. R/L: the client's sides."
 )
 
+SIDE_LEGEND = (
+    "Green dots: found by the model; yellow squares: placed by hand. Dashed magenta: plumb line "
+    "(true vertical through the ankle), each point's offset ahead (+) or behind (-) it; orange: "
+    "ear-shoulder and shoulder-hip lines."
+)
+
 
 def attach_findings(analysis: Analysis) -> tuple[Analysis, str | None]:
     """The analysis with its findings filled in, and a note when they could not be made."""
@@ -44,7 +50,7 @@ def findings_held(analysis: Analysis) -> str:
 
 def annotated_image(photo: Photo, analysis: Analysis) -> tuple[np.ndarray, str]:
     """The working copy with the analysis drawn on it (RGB uint8) and its colour legend."""
-    return annotate(photo, analysis), REPORT_LEGEND
+    return annotate(photo, analysis), SIDE_LEGEND if analysis.view.is_side else REPORT_LEGEND
 
 
 def pdf_report(
