@@ -413,6 +413,14 @@ def test_store_round_trip_of_a_visit_and_its_erase(store: Store, db_url: str) ->
     assert recs[0].assessment_ids == {"right": lone}  # an old single assessment = a visit of one view
     assert recs[1].notes == marker and [f["key"] for f in recs[1].findings_across] == ["sway_back"]
 
+    # the client's export holds the visits (their notes and findings across views) beside the assessments
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(store.export_client_zip(cid))) as z:
+        exported = json.loads(z.read("visits.json"))
+    assert [(e["id"], e["notes"]) for e in exported] == [(vid, marker), (keep_id, "")]
+    assert exported[0]["assessment_ids"] == dict(recs[1].assessment_ids)
     back, back_photos = load_visit(store, vid)
     assert back.view_names == ("left", "right") and back.date == "2026-11-30" and back.height_cm == 170.0
     assert keys(back.across) == ["sway_back"]

@@ -54,6 +54,9 @@ def client_zip(store: _Records, client_id: int) -> bytes:
             manifest["files"].append(name)
 
         put("client.json", json.dumps(client.to_dict(), indent=2, ensure_ascii=False))
+        visits = _visits(store, client_id)
+        if visits:  # the sessions that group assessments into one visit (notes, findings across views)
+            put("visits.json", json.dumps(visits, indent=2, ensure_ascii=False))
         for n, rec in enumerate(records, start=1):
             folder = f"assessments/{n:03d}_{rec.taken_at.isoformat()}_id{rec.id}"
             photo = store.get_photo_bytes(rec.id) if rec.photo_mime is not None else None
@@ -70,6 +73,23 @@ def client_zip(store: _Records, client_id: int) -> bytes:
                 manifest["notes"].append(f"{folder}: no PDF ({why})")
         z.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
     return buf.getvalue()
+
+
+def _visits(store: _Records, client_id: int) -> list[dict[str, Any]]:
+    """The client's visits (``posture.store.visits``): date, height, notes, the findings across
+    views and each view's assessment id (the assessment folders hold the photos and analyses)."""
+    from sqlalchemy import select
+
+    from posture.store.models import Visit
+
+    tx = getattr(store, "_tx", None)
+    if tx is None:
+        return []
+    with tx() as s:
+        rows = s.scalars(select(Visit).where(Visit.client_id == client_id).order_by(Visit.taken_at, Visit.id))
+        return [{"id": r.id, "taken_at": r.taken_at.isoformat(), "height_cm": r.height_cm,
+                 "notes": r.notes or "", "findings_across": list(r.findings_across or []),
+                 "assessment_ids": {a.view: a.id for a in r.assessments}} for r in rows]
 
 
 def exported_assessment(record: dict[str, Any], photo: bytes | None) -> dict[str, Any]:
