@@ -13,7 +13,10 @@ def main() -> None:
     # an emoji icon: Streamlit makes it a data: URL. A ":material/..." page icon would be fetched
     # from fonts.gstatic.com at every load (the widgets' Material icons use the bundled font).
     st.set_page_config(page_title="posture", page_icon="🧍", layout="wide")
+    from ui import session_reaper
     from ui.components.auth import require_access
+
+    session_reaper.start()  # a closed tab's session (and its media URLs) ends after the TTL
 
     if not require_access():  # optional LAN password (POSTURE_ACCESS_PASSWORD or secrets)
         st.stop()
