@@ -100,6 +100,7 @@ def test_clients_page_history_date_edit_delete_and_report(app_data_dir: Path) ->
     assert any("now dated 14 Mar 2025" in s.value for s in at.success)
     with open_store() as store:
         assert store.get_assessment(ids[1]).taken_at == dt.date(2025, 3, 14)
+    assert at.selectbox(key="history_open").value == ids[1]  # the same assessment stays open
 
     # the report of an old session, on request: client, date, notes
     at.selectbox(key="history_open").set_value(ids[0]).run()

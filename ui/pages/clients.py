@@ -42,6 +42,7 @@ THUMBS_KEY = "posture_history_thumbs"  # {(assessment id, created_at): data URL}
 REPORT_KEY = "posture_reopened_report"  # (assessment id, PDF bytes): the one report made on request
 OPEN_KEY = "history_open"
 DELETE_KEY = "posture_delete_pending"  # the assessment whose delete is being confirmed
+KEEP_OPEN_KEY = "posture_keep_open"  # the assessment to keep open after its date moved it in the list
 # the history's thumbnails (px tall) and how many findings a row names
 THUMB_PX = 72
 MAIN_FINDINGS = 2
@@ -279,6 +280,8 @@ def assessment_ui(store: Store, client: Any, records: list[Any]) -> None:
     by_id = {r.id: r for r in records}
     number = {r.id: n for n, r in enumerate(records, start=1)}  # in time order: unique, no id
     ids = [r.id for r in reversed(records)]  # newest first
+    if st.session_state.get(KEEP_OPEN_KEY) in by_id:  # a new date re-sorted the list: same one open
+        st.session_state[OPEN_KEY] = st.session_state.pop(KEEP_OPEN_KEY)
     rid = st.selectbox("Assessment", ids, key=OPEN_KEY,
                        format_func=lambda i: f"Session {number[i]} · {session_label(by_id[i])}")
     rec = by_id[rid]
@@ -292,6 +295,7 @@ def assessment_ui(store: Store, client: Any, records: list[Any]) -> None:
         if st.button("Save the date", key="save_session_date", disabled=day == rec.taken_at,
                      icon=":material/event:"):
             store.update_assessment(rec.id, taken_at=day)
+            st.session_state[KEEP_OPEN_KEY] = rec.id
             say_done(f"The session of {rec.taken_at:%d %b %Y} is now dated {day:%d %b %Y}.")
             st.rerun()
     with st.container(horizontal=True, gap="small", key="assessment_actions"):
