@@ -60,14 +60,15 @@ def _shut_down(rt: Any, storage: Any, session: Any) -> None:
 def sweep(rt: Any, seen: dict[str, tuple[Any, float]], now: float, ttl_s: float) -> int:
     """One pass: note the disconnected sessions, schedule the shut-down of those disconnected for
     ``ttl_s`` or more (or already gone from Streamlit's cache); returns how many were scheduled."""
-    mgr = rt._session_mgr
+    mgr = getattr(rt, "_session_mgr", None)
     storage = getattr(mgr, "_session_storage", None)
-    if storage is None:
+    async_objs = getattr(rt, "_async_objs", None)
+    if storage is None or async_objs is None:  # not a served runtime (e.g. AppTest): nothing to do
         return 0
     stored = {info.session.id: info.session for info in storage.list()}
     for sid, session in stored.items():
         seen.setdefault(sid, (session, now))
-    loop = rt._get_async_objs().eventloop
+    loop = async_objs.eventloop
     scheduled = 0
     for sid, (session, since) in list(seen.items()):
         if mgr.is_active_session(sid):  # reconnected
