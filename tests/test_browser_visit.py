@@ -120,7 +120,7 @@ def test_visit_front_and_side_saved_twice_and_compared_view_by_view(
     from pypdf import PdfReader
 
     from posture.compare import compare
-    from posture.store import open_store
+    from posture.store import list_visits, open_store
 
     step = budget.step_ms
     with sync_playwright() as p:
@@ -173,6 +173,11 @@ def test_visit_front_and_side_saved_twice_and_compared_view_by_view(
                 (client,) = store.find_clients()
                 records = store.list_assessments(client.id)
                 analyses = [r.to_analysis() for r in records]
+                visits = list_visits(store, client.id)
+            # two visits of two views each, every view its own assessment
+            assert [v.views for v in visits] == [("anterior", "right")] * 2
+            assert [sorted(v.assessment_ids.values()) for v in visits] == [
+                [records[0].id, records[1].id], [records[2].id, records[3].id]]
             assert client.name == CLIENT and client.consent_given
             assert [a.view for a in analyses] == [View.ANTERIOR, View.RIGHT] * 2
             assert len({r.taken_at for r in records}) == 1  # one session date per visit

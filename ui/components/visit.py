@@ -5,8 +5,8 @@ Each view is its own photo analysed on its own (the page's one ``analyze()`` per
 photo and view) with its own hand corrections (:mod:`ui.state` keys corrections by photo and view),
 so adding, retaking (a new photo for a view already there) or removing a view never touches another.
 A view of the visit can be reopened on the page to correct its landmarks (:func:`opened_inputs`).
-Saving goes through the store's visit API when it has one (``Store.save_visit``), else each view is
-saved as an assessment of the same client with the same session date. The visit PDF is
+Saving goes through the store's visit API (:func:`posture.store.save_visit`: the visit row and one
+assessment + photo per view, same client, same date, one transaction). The visit PDF is
 :func:`posture.report.visit_pdf.visit_pdf`. No maths here; photos, names and notes are never logged.
 """
 
@@ -26,7 +26,7 @@ from posture.exam import VIEW_ORDER, VIEW_TITLES, build_visit
 from posture.imaging import Photo
 from posture.report.model import md_escape
 from posture.sides import View
-from posture.store import Store
+from posture.store import ConsentError, Store, StoreError, save_visit
 from ui import nav, saving
 from ui.logs import log_failure
 
@@ -202,8 +202,9 @@ def _pdf_ui(done: dict[str, tuple[Photo, Analysis]]) -> None:
 
 
 def _save(store: Store, done: dict[str, tuple[Photo, Analysis]], fp: str) -> None:
-    """The "Save the visit" callback: the store's visit API when there is one, else one assessment
-    per view for one client with one session date (the first creates a new client)."""
+    """The "Save the visit" callback: a new client (with consent) or the chosen one, then
+    :func:`posture.store.save_visit` (one visit row, one assessment + photo per view, one date),
+    all in one transaction."""
     ss = st.session_state
     ss.pop(ERROR_KEY, None)
     new = ss.get("save_mode") != "Existing client"
@@ -214,16 +215,25 @@ def _save(store: Store, done: dict[str, tuple[Photo, Analysis]], fp: str) -> Non
     notes = str(ss.get("save_notes") or "")
     taken_at = _visit_date(ss)
     try:
-        ids: list[int] = []
-        with store.transaction():  # every view or none
-            for _v, (photo, analysis) in done.items():
-                client_id, aid = saving.save_assessment(
-                    store, photo, analysis, client_id=client_id, new_name=name_typed,
-                    consent=consent, notes=notes, taken_at=taken_at)
-                ids.append(aid)
-        assert client_id is not None
+        visit = build_visit({v: a for v, (_, a) in done.items()}, height_cm=_height(done),
+                            date=taken_at.isoformat(), notes=notes)
+        with store.transaction():  # the client, the consent and every view, or nothing
+            if client_id is None:
+                if not name_typed.strip():
+                    raise StoreError("A new client needs a name or a code.",
+                                     "Enter a name or a pseudonymous code.")
+                if not consent:
+                    raise ConsentError("no consent")
+                client_id = store.create_client(name_typed, consent_given=True)
+            elif consent and not store.get_client(client_id).consent_given:
+                store.record_consent(client_id, True)
+            visit_id = save_visit(store, client_id, visit, {v: p for v, (p, _) in done.items()},
+                                  taken_at=taken_at)
         cid = client_id
         name = store.get_client(cid).name
+    except ConsentError:
+        ss[ERROR_KEY] = (fp, f"{saving.NO_CONSENT} {saving.NOTHING_SAVED}")
+        return
     except PostureError as exc:
         ss[ERROR_KEY] = (fp, str(exc))
         return
@@ -232,12 +242,20 @@ def _save(store: Store, done: dict[str, tuple[Photo, Analysis]], fp: str) -> Non
         ss[ERROR_KEY] = (fp, "The visit could not be saved; nothing was stored. Try again.")
         return
     nav.select_client(int(cid))
-    ss[SAVED_KEY] = {"fingerprint": fp, "client_id": int(cid), "ids": ids, "name": name}
+    ss[SAVED_KEY] = {"fingerprint": fp, "client_id": int(cid), "visit_id": visit_id, "name": name}
     ss["save_mode"] = "Existing client"
     ss["save_client"] = int(cid)
     for key in ("save_new_name", "save_notes"):
         ss[key] = ""
     ss["save_consent"] = False
+
+
+def _height(done: dict[str, tuple[Photo, Analysis]]) -> float | None:
+    """The client's height the views were measured with (the page's one height input)."""
+    for _p, a in done.values():
+        if a.scale and a.scale.get("stature_cm") is not None:
+            return float(a.scale["stature_cm"])
+    return None
 
 
 def _save_ui(done: dict[str, tuple[Photo, Analysis]]) -> None:
