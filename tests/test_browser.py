@@ -206,6 +206,7 @@ def test_save_two_assessments_and_compare(server: AppServer, budget: Budget, dat
 
     from posture.compare import compare
     from posture.store import open_store
+    from ui.pages.compare import VERDICT_NOISE, VERDICT_REAL, cell
 
     step = budget.step_ms
     with sync_playwright() as p:
@@ -253,9 +254,11 @@ def test_save_two_assessments_and_compare(server: AppServer, budget: Budget, dat
             result = compare(records[0].to_analysis(), records[1].to_analysis())
             ch = result.changes["shoulder_tilt"]
             assert ch.comparable and ch.delta is not None
-            assert cells[0] == SHOULDER and cells[1] == "°"
-            assert float(cells[4]) == pytest.approx(ch.delta, abs=0.005), cells
-            assert cells[-1] == ("yes" if ch.real_change else "no"), cells
+            # measurement, before, after, change, ±, verdict: each value with its own unit
+            assert cells[0] == SHOULDER, cells
+            assert cells[3] == cell(ch.delta, ch.unit), (cells, ch.delta)
+            assert cells[4] == cell(ch.uncertainty, ch.unit, signed=False), (cells, ch.uncertainty)
+            assert cells[-1].startswith(VERDICT_REAL if ch.real_change else VERDICT_NOISE), cells
             imgs = page.locator('[data-testid="stImage"] img')
             expect(imgs).to_have_count(2, timeout=step)
             page.wait_for_function(
@@ -265,7 +268,14 @@ def test_save_two_assessments_and_compare(server: AppServer, budget: Budget, dat
             )
             sizes = imgs.evaluate_all("els => els.map(e => [e.naturalWidth, e.naturalHeight])")
             assert sizes[0] == sizes[1] and sizes[0][0] > 100  # aligned: the same frame size
-            expect(page.get_by_role("button", name=re.compile("Download comparison PDF"))).to_be_visible()
+            # the comparison PDF is made on demand, then offered for download
+            page.get_by_role("button", name=re.compile("Make the comparison PDF")).click()
+            wait_until(page, lambda: page.get_by_role(
+                "button", name=re.compile("Download comparison PDF")).count() == 1,
+                timeout_s=step / 1000, what="the comparison PDF's download button", server=server)
+            with page.expect_download(timeout=step) as dl:
+                page.get_by_role("button", name=re.compile("Download comparison PDF")).click()
+            assert Path(dl.value.path()).read_bytes().startswith(b"%PDF")
             assert error_text(page) == ""
 
             page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')?.scrollTo(0, 0)")
