@@ -27,7 +27,7 @@ from posture.pose import PoseModel, shared_model
 from posture.report.model import md_escape
 from posture.settings import load_settings
 from posture.store import Store
-from posture.text import CLIENT_NAME_MAX, NOTES_MAX
+from posture.text import CLIENT_NAME_MAX, NOTES_MAX, strip_invisible
 from ui import nav, saving, state
 from ui.components import capture as capture_ui
 from ui.components import report_bridge, visit
@@ -517,8 +517,8 @@ def save_ui(photo: Photo, analysis: Analysis) -> None:
             if ss.get("save_client") not in ids:
                 current = nav.selected_client()
                 ss["save_client"] = current if current in ids else ids[0]
-            client_id = st.selectbox("Client", ids, format_func=lambda i: f"{by_id[i].name} (#{i})",
-                                     key="save_client")
+            client_id = st.selectbox("Client", ids, key="save_client",
+                                     format_func=lambda i: f"{strip_invisible(by_id[i].name)} (#{i})")
             chosen = by_id[client_id]
             needs_consent = not chosen.consent_given
             if not needs_consent and chosen.consent_at is not None:

@@ -30,7 +30,7 @@ from posture.formatting import format_number
 from posture.report.model import md_escape
 from posture.settings import load_settings
 from posture.store import Store
-from posture.text import CLIENT_NAME_MAX, NOTES_MAX
+from posture.text import CLIENT_NAME_MAX, NOTES_MAX, strip_invisible
 from ui import nav, state
 from ui.components import report_bridge
 from ui.components.errors import shown_as_error
@@ -198,7 +198,7 @@ def _page(store: Store) -> None:
         st.info("No clients yet." if not query else "No client matches.")
         return
     ids = [c.id for c in clients]
-    names = {c.id: f"{c.name} (#{c.id})" for c in clients}
+    names = {c.id: f"{strip_invisible(c.name)} (#{c.id})" for c in clients}  # no bidi override
     current = nav.selected_client()
     cid = st.selectbox("Client", ids, index=ids.index(current) if current in ids else 0,
                        format_func=names.__getitem__, key="client_pick")

@@ -19,6 +19,7 @@ from posture.compare import Comparison, align_pair, compare, overlay, trend
 from posture.errors import PostureError
 from posture.report.compare_pdf import render_compare_pdf
 from posture.report.model import md_escape
+from posture.text import strip_invisible
 from ui import nav
 from ui.components import report_bridge
 from ui.components.errors import shown_as_error
@@ -89,7 +90,7 @@ def change_rows(result: Comparison) -> list[dict[str, Any]]:
 
 
 def _label(r: Any) -> str:
-    note = f" · {r.notes[:30]}" if r.notes else ""
+    note = f" · {strip_invisible(r.notes)[:30]}" if r.notes else ""
     return f"{r.taken_at:%d %b %Y} · {r.view} (#{r.id}){note}"
 
 
@@ -218,7 +219,7 @@ def _page(store: Any) -> None:
         st.info("No clients yet: save an assessment to a client on the New assessment page.")
         return
     ids = [c.id for c in clients]
-    names = {c.id: f"{c.name} (#{c.id})" for c in clients}
+    names = {c.id: f"{strip_invisible(c.name)} (#{c.id})" for c in clients}  # no bidi override
     current = nav.selected_client()
     cid = st.selectbox("Client", ids, index=ids.index(current) if current in ids else 0,
                        format_func=names.__getitem__, key="compare_client")
