@@ -270,6 +270,45 @@ def _check_records_pages(page: Any, server: AppServer, budget: Budget, where: st
     assert error_text(page) == ""
 
 
+def _records_day(page: Any, server: AppServer, budget: Budget) -> None:
+    """Clients: the newest session's date edited, its report reopened (a PDF naming the client),
+    then that assessment deleted after the dialog's confirmation; the other one stays."""
+    import datetime as dt
+    import io
+
+    from playwright.sync_api import expect
+    from pypdf import PdfReader
+
+    step = budget.step_ms
+    _page_to(page, "Clients", "Clients", step)
+    expect(page.get_by_role("heading", name="Assessments (2)")).to_be_visible(timeout=step)
+    day = dt.date.today() - dt.timedelta(days=3)
+    field = page.locator('[data-testid="stDateInput"]', has_text="Session date").locator("input")
+    field.fill(day.isoformat())  # the field's own YYYY-MM-DD (typing runs into its input mask)
+    field.press("Enter")
+    page.get_by_role("heading", name="Open a saved assessment").click()  # leave the field
+    save = page.get_by_role("button", name="Save the date")
+    expect(save).to_be_enabled(timeout=step)
+    save.click()
+    expect(page.get_by_text(re.compile(rf"now dated {day:%d %b %Y}")).first).to_be_visible(timeout=step)
+
+    page.get_by_role("button", name="Make the report PDF").click()
+    with page.expect_download(timeout=step) as dl:
+        page.get_by_role("button", name="Download the report (PDF)").click()
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(Path(dl.value.path()).read_bytes())).pages)
+    assert CLIENT in text and f"{day:%d %b %Y}" in text
+
+    page.get_by_role("button", name="Delete this assessment").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible(timeout=step)
+    dialog.get_by_role("button", name="Delete", exact=True).click()
+    expect(page.get_by_text(re.compile(rf"Deleted the assessment of {day:%d %b %Y}")).first).to_be_visible(
+        timeout=step)
+    expect(page.get_by_role("heading", name="Assessments (1)")).to_be_visible(timeout=step)
+    assert_no_sideways_scroll(page, "tablet Clients after a delete")
+    assert error_text(page) == ""
+
+
 def test_a_working_day_on_a_laptop_and_a_tablet(server: AppServer, budget: Budget, tmp_path: Path,
                                                 data_dir: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
@@ -382,6 +421,7 @@ def test_a_working_day_on_a_laptop_and_a_tablet(server: AppServer, budget: Budge
             shoulder = doc["landmarks"]["right_shoulder"]
             assert lo < shoulder["x"] < hi, (shoulder, lo, hi)
             assert_no_sideways_scroll(page, "tablet four people")
+            _records_day(page, server, budget)  # a date edited, a report reopened, one deleted
             page.close()
         finally:
             browser.close()
