@@ -84,6 +84,18 @@ def _add(page: Any, server: AppServer, budget: Budget, photo: Path, view_words: 
              timeout_s=budget.step_ms / 1000, server=server)
 
 
+def _save_visit(page: Any, server: AppServer, step_ms: float) -> None:
+    """Click "Save the visit" once the page has finished its rerun (a click on a button that a
+    rerun is replacing may be lost)."""
+    status = page.locator('[data-testid="stStatusWidget"]')
+    wait_until(page, lambda: status.count() == 0 or not status.first.is_visible(),
+               timeout_s=step_ms / 1000, what="the page's rerun to finish", server=server)
+    save = page.get_by_role("button", name=re.compile(r"^Save the visit"))
+    wait_until(page, lambda: save.count() == 1 and save.is_enabled(), timeout_s=step_ms / 1000,
+               what="an enabled 'Save the visit'", server=server)
+    save.click()
+
+
 def _pick(page: Any, label: str, option: str, timeout_ms: float) -> None:
     from playwright.sync_api import expect
 
@@ -152,7 +164,9 @@ def test_visit_front_and_side_saved_twice_and_compared_view_by_view(
             name.fill(CLIENT)
             name.press("Tab")
             page.get_by_text("The client consents to storing").click()
-            page.get_by_role("button", name=re.compile(r"^Save the visit")).click()
+            expect(page.get_by_role("checkbox", name=re.compile("^The client consents"))).to_be_checked(
+                timeout=step)
+            _save_visit(page, server, step)
             expect(page.get_by_text(f"Visit saved (2 views) for {CLIENT}")).to_be_visible(timeout=step)
 
             # visit 2: another front photo; the same side photo with a one-pixel hand correction
@@ -165,7 +179,7 @@ def test_visit_front_and_side_saved_twice_and_compared_view_by_view(
             _add(page, server, budget, SIDE, SIDE_LABEL, "Trunk lean (shoulder-hip line from vertical)")
             page.get_by_role("button", name="→").click()
             wait_for(page, "p, span, div", text="1 hand-placed", timeout_s=step / 1000, server=server)
-            page.get_by_role("button", name=re.compile(r"^Save the visit")).click()
+            _save_visit(page, server, step)
             expect(page.get_by_text(f"Visit saved (2 views) for {CLIENT}")).to_be_visible(timeout=step)
             assert error_text(page) == ""
 
