@@ -21,6 +21,7 @@ from posture.cli import main
 from posture.imaging import Photo, load_photo
 from posture.store import ConsentError, Store, StoreError, open_store
 from posture.store import models as m
+from posture.text import CLIENT_NAME_MAX, TextTooLongError
 from tests.conftest import FRONT
 from tests.test_compare import synthetic_analysis
 from tests.test_store import _count, db_url, pg_session_url  # noqa: F401 (fixtures)
@@ -224,21 +225,22 @@ def test_export_drops_the_uploads_sha256(store: Store) -> None:
 
 
 def test_names_longer_than_the_column_are_refused_clearly(store: Store) -> None:
-    longest = "N" * 200
+    # the library's limit (posture.text.CLIENT_NAME_MAX, 120) is below the column's 200
+    longest = "N" * CLIENT_NAME_MAX
     cid = store.create_client(longest, consent_given=True)
     assert store.get_client(cid).name == longest
-    with pytest.raises(StoreError, match="at most 200 characters"):
+    with pytest.raises(TextTooLongError, match=f"at most {CLIENT_NAME_MAX} characters"):
         store.create_client("N" * 201)
-    with pytest.raises(StoreError, match="at most 200 characters"):
-        store.update_client(cid, name="N" * 201)
+    with pytest.raises(TextTooLongError, match=f"at most {CLIENT_NAME_MAX} characters"):
+        store.update_client(cid, name="N" * (CLIENT_NAME_MAX + 1))
     assert store.get_client(cid).name == longest
 
 
 # -- hostile names on every page that renders them ---------------------------------------------------
 
-# markdown, a link, HTML, LaTeX, a Streamlit icon shortcode, and long (the column holds 200)
+# markdown, a link, HTML, LaTeX, a Streamlit icon shortcode, and long (the library allows 120)
 HOSTILE = "**Bold** [click](http://example.invalid) <b>x</b> $y$ :material/error: _it_ `c` # h"
-HOSTILE_LONG = (HOSTILE + " " + "Z" * 200)[:200]
+HOSTILE_LONG = (HOSTILE + " " + "Z" * 200)[:CLIENT_NAME_MAX]
 
 
 def _clients_app() -> None:
