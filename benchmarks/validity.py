@@ -45,6 +45,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import signal
 import statistics
 import sys
 import time
@@ -101,6 +102,7 @@ class Reading:
 
 @dataclass(frozen=True)
 class Record:
+    photo: str
     kind: str  # ours | raw
     ptype: str  # trunk | pelvis | body | camera
     line: str
@@ -295,31 +297,22 @@ def summarize(recs: list[Record]) -> dict[str, float]:
     }
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    default = ROOT.parent / "shared" / "images"
-    ap.add_argument("--images", default=str(default), help="the shared test-photo folder")
-    ap.add_argument("--limit", type=int, default=0, help="at most N usable photos (0 = all)")
-    ap.add_argument("--quick", action="store_true", help="d = ±2, ±4 and camera ±4 only")
-    args = ap.parse_args()
-    folder = Path(args.images)
-    if not folder.is_dir():
-        print(f"photo folder {folder} is missing: this benchmark needs the shared test photos "
-              "(../shared/images, or --images DIR); nothing was measured.")
-        print("photos=0 status=missing")
-        return 2
-    items = collect(folder)
-    steps = QUICK_STEPS if args.quick else FULL_STEPS
-    cams = CAMERA_QUICK if args.quick else CAMERA_FULL
-    perts = perturbations(steps, cams)
-    print(f"photos from {folder}: {len(items)} front/back candidates; "
-          f"{len(perts)} perturbations per photo (d = {', '.join(f'{d:+g}' for d in steps)})")
-    shared_model()
-    records: list[Record] = []
-    passes: dict[str, list[int]] = {k: [] for k in KINDS}
-    used, t0 = 0, time.perf_counter()
+def _photos_done(records: list[Record]) -> int:
+    return len({r.photo for r in records})
+
+
+def _run(
+    items: list[Item],
+    limit: int,
+    perts: list[tuple[str, float, str, float, float]],
+    records: list[Record],
+    passes: dict[str, list[int]],
+) -> int:
+    """Measure every photo (up to ``limit`` usable ones), appending to ``records`` and ``passes``;
+    return the number of photos measured."""
+    used = 0
     for item in items:
-        if args.limit and used >= args.limit:
+        if limit and used >= limit:
             break
         try:
             rgb = np.ascontiguousarray(load_photo(item.path).rgb)
@@ -346,9 +339,9 @@ def main() -> int:
                     continue
                 passes[kind].append(int(r[1].method["model_passes"]))
                 for line, per_deg in zip(LINES, TRUTH[ptype], strict=True):
-                    mine.append(Record(
-                        kind, ptype, line, d, per_deg * d, r[0].value[line] - b[0].value[line],
-                        math.hypot(r[0].unc[line], b[0].unc[line])))
+                    change = r[0].value[line] - b[0].value[line]
+                    mine.append(Record(item.path.name, kind, ptype, line, d, per_deg * d, change,
+                                       math.hypot(r[0].unc[line], b[0].unc[line])))
         records.extend(mine)
         used += 1
 
@@ -360,6 +353,41 @@ def main() -> int:
               + "  ".join(f"{k}: trunk {s(k, 'trunk', 'shoulder_tilt'):+.2f}/{s(k, 'trunk', 'hip_tilt'):+.2f}"
                           f" pelvis {s(k, 'pelvis', 'shoulder_tilt'):+.2f}/{s(k, 'pelvis', 'hip_tilt'):+.2f}"
                           for k in KINDS), flush=True)
+    return used
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    default = ROOT.parent / "shared" / "images"
+    ap.add_argument("--images", default=str(default), help="the shared test-photo folder")
+    ap.add_argument("--limit", type=int, default=0, help="at most N usable photos (0 = all)")
+    ap.add_argument("--quick", action="store_true", help="d = ±2, ±4 and camera ±4 only")
+    args = ap.parse_args()
+    folder = Path(args.images)
+    if not folder.is_dir():
+        print(f"photo folder {folder} is missing: this benchmark needs the shared test photos "
+              "(../shared/images, or --images DIR); nothing was measured.")
+        print("photos=0 status=missing")
+        return 2
+    items = collect(folder)
+    steps = QUICK_STEPS if args.quick else FULL_STEPS
+    cams = CAMERA_QUICK if args.quick else CAMERA_FULL
+    perts = perturbations(steps, cams)
+    print(f"photos from {folder}: {len(items)} front/back candidates; "
+          f"{len(perts)} perturbations per photo (d = {', '.join(f'{d:+g}' for d in steps)})")
+    # a run started in the background ignores SIGINT unless told otherwise; SIGTERM stops it the same
+    # way: both end the run early with the summary of the photos measured so far
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    shared_model()
+    records: list[Record] = []
+    passes: dict[str, list[int]] = {k: [] for k in KINDS}
+    used, t0 = 0, time.perf_counter()
+    try:
+        used = _run(items, args.limit, perts, records, passes)
+    except KeyboardInterrupt:  # Ctrl-C, kill -INT or kill -TERM: summarise the photos measured so far
+        used = _photos_done(records)
+        print(f"\ninterrupted: the summary covers the {used} photos measured so far")
     elapsed = time.perf_counter() - t0
     if not used:
         print("no usable photo")
