@@ -278,3 +278,19 @@ def test_settings_page_limits_and_cleans(app_data_dir: Path) -> None:
     at.button[0].click().run()
     assert not at.exception  # the widget drops a value over max_chars (the library refuses it too)
     assert load_settings().clinic == "Praxis Nord https://evil.example"  # not cut, not replaced
+
+
+def test_a_visit_s_notes_are_cleaned_and_limited(tmp_path: Path, front: tuple[Photo, Analysis]) -> None:
+    from posture.exam import visit_of
+    from posture.store.visits import list_visits, save_visit
+
+    photo, analysis = front
+    with open_store(f"sqlite:///{tmp_path / 'v.db'}") as store:
+        cid = store.create_client("Mo", consent_given=True)
+        visit = visit_of(analysis, date="2026-11-02", notes=HOSTILE_NOTES)
+        save_visit(store, cid, visit, {"anterior": photo})
+        (v,) = list_visits(store, cid)
+        assert not (set(v.notes) & BIDI_CHARS) and v.notes.startswith("sore right hip\n")
+        with pytest.raises(TextTooLongError):
+            save_visit(store, cid, visit_of(analysis, notes="n" * (NOTES_MAX + 1)), {"anterior": photo})
+        assert len(list_visits(store, cid)) == 1  # the refused visit left nothing behind

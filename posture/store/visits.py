@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from posture import text as typed
 from posture.store.engine import NotFoundError, StoreError
 from posture.store.models import Assessment
 from posture.store.models import Visit as VisitRow
@@ -83,7 +84,7 @@ def save_visit(
             raise ConsentError(f"Not saved: client #{client_id} has no recorded consent to storing "
                                "their photos and measurements.")
         row = VisitRow(client_id=client_id, taken_at=when, height_cm=visit.height_cm,
-                       notes=visit.notes or "", findings_across=across)
+                       notes=typed.notes(visit.notes), findings_across=across)
         s.add(row)
         s.flush()
         for v, analysis in visit.views.items():
