@@ -421,6 +421,9 @@ def test_pg_only(db_url):
     if db_url != "postgresql":
         pytest.skip("the PostgreSQL table files")
 
+def test_sqlite_only(db_url):
+    pytest.skip("raw file search is for SQLite")
+
 def test_unrelated():
     pytest.skip("nothing to do with a component")
 """
@@ -449,12 +452,15 @@ def _outcomes(tmp_path: Path, env: dict[str, str]) -> dict[str, str]:
 
 def test_on_ci_a_skipped_component_fails(tmp_path: Path) -> None:
     """With CI=true the Chromium skip and the PostgreSQL variant's skip fail, with the reason; the
-    SQLite variant of a PostgreSQL-only check and an unrelated skip stay skips. Without CI all skip."""
+    SQLite variant of a PostgreSQL-only check, a check that does not apply to one backend and an
+    unrelated skip stay skips. Without CI all skip."""
     assert _outcomes(tmp_path, {}) == {
         "test_in_chromium": "skipped", "test_pg_only[sqlite]": "skipped",
-        "test_pg_only[postgresql]": "skipped", "test_unrelated": "skipped",
+        "test_pg_only[postgresql]": "skipped", "test_sqlite_only[sqlite]": "skipped",
+        "test_sqlite_only[postgresql]": "skipped", "test_unrelated": "skipped",
     }
     assert _outcomes(tmp_path, {"CI": "true"}) == {
         "test_in_chromium": "failed", "test_pg_only[sqlite]": "skipped",
-        "test_pg_only[postgresql]": "failed", "test_unrelated": "skipped",
+        "test_pg_only[postgresql]": "failed", "test_sqlite_only[sqlite]": "skipped",
+        "test_sqlite_only[postgresql]": "failed", "test_unrelated": "skipped",
     }
