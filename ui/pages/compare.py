@@ -16,6 +16,7 @@ from typing import Any
 import streamlit as st
 
 from posture.compare import Comparison, align_pair, compare, overlay, trend
+from posture.constants import UNIT_PCT_EAR_ANKLE, UNIT_PCT_SHOULDER
 from posture.errors import PostureError
 from posture.report.compare_pdf import render_compare_pdf
 from posture.report.model import md_escape
@@ -101,9 +102,11 @@ def _with_lines(photo: Any, analysis: Any) -> Any:
 
 
 def _trend_spec(name: str, unit: str) -> dict[str, Any]:
-    u = "°" if unit == "deg" else f" {unit}"
+    """The trend chart: the measurement's name as the chart's title, the unit alone on the y axis
+    (a long "name (unit)" axis title was cut to "(c")."""
     return {
         "height": 260,
+        "title": {"text": name, "anchor": "start", "fontSize": 13},
         "layer": [
             {"mark": {"type": "rule", "strokeDash": [4, 4], "color": "#9aa7ab"},
              "encoding": {"y": {"datum": 0}}},
@@ -115,7 +118,7 @@ def _trend_spec(name: str, unit: str) -> dict[str, Any]:
              "encoding": {
                  "x": {"field": "session", "type": "ordinal", "sort": None, "title": None,
                        "axis": {"labelAngle": 0}},
-                 "y": {"field": "value", "type": "quantitative", "title": f"{name} ({u.strip()})"},
+                 "y": {"field": "value", "type": "quantitative", "title": short_unit(unit).strip()},
                  "tooltip": [{"field": "session"}, {"field": "value", "format": "+.1f"},
                              {"field": "uncertainty", "title": "±", "format": ".1f"}],
              }},
@@ -123,30 +126,74 @@ def _trend_spec(name: str, unit: str) -> dict[str, Any]:
     }
 
 
-def trend_ui(records: list[Any], latest: Any) -> None:
-    st.subheader("Trend over all sessions")
+def _session(r: Any) -> str:
+    return f"{r.taken_at:%d %b %Y} #{r.id}"
+
+
+def _unit_words(unit: str) -> str:
+    """A unit as words for the trend's notes: "in % of shoulder width (no height)"."""
+    if unit == UNIT_PCT_SHOULDER:
+        return "in % of shoulder width (no height)"
+    if unit == UNIT_PCT_EAR_ANKLE:
+        return "in % of the ear-to-ankle height (no height)"
+    return f"in {short_unit(unit).strip()}"
+
+
+def trend_notes(records: list[Any], view: str, name: str, unit: str) -> list[str]:
+    """What the trend of ``name`` in ``view`` leaves out, each session named: sessions of another
+    view, sessions of this view without that measurement, and those in another unit."""
+    other = [f"{_session(r)} ({r.view})" for r in records if r.view != view]
+    notes = [f"Other views, not in this {view} trend: {', '.join(other)}."] if other else []
+    lacking, unit_off = [], []
+    for r in records:
+        if r.view != view:
+            continue
+        m = r.to_analysis().measurements.get(name)
+        if m is None or not m.available or m.value is None:
+            lacking.append(_session(r))
+        elif m.unit != unit:
+            unit_off.append(f"{_session(r)}: {_unit_words(m.unit)}, not plotted with "
+                            f"{short_unit(unit).strip()}")
+    if lacking:
+        notes.append(f"Not measured in: {', '.join(lacking)}.")
+    if unit_off:
+        notes.append("; ".join(unit_off) + ".")
+    return notes
+
+
+def trend_ui(records: list[Any], view: str) -> None:
+    """The trend of one measurement over the sessions of ``view`` (the chosen pair's view): a
+    front photo is never plotted with a back or side one; every session left out is named."""
+    st.subheader(f"Trend over the {view} sessions")
+    same = [r for r in records if r.view == view]
     try:
-        series = trend([(r.id, r.to_analysis()) for r in records])
+        analyses = {r.id: r.to_analysis() for r in same}
+        series = trend([(r.id, analyses[r.id]) for r in same])
     except PostureError as exc:
         st.info(f"No trend: {exc}")
         return
     series = {k: v for k, v in series.items() if v}
     if not series:
-        st.info("No measurement is available in these assessments.")
+        st.info(f"No measurement is available in the {view} sessions.")
         return
-    by_id = {r.id: r for r in records}
-    labels = {n: (latest.measurements[n].label if n in latest.measurements else n) for n in series}
+    by_id = {r.id: r for r in same}
+    newest = {n: next(analyses[r.id].measurements[n] for r in reversed(same)
+                      if n in analyses[r.id].measurements and analyses[r.id].measurements[n].available)
+              for n in series}
+    labels = {n: str(newest[n].label) for n in series}
     name = st.selectbox("Measurement", list(series), key="trend_of", format_func=labels.__getitem__)
-    unit = latest.measurements[name].unit if name in latest.measurements else ""
+    unit = str(newest[name].unit)  # the series' unit (posture.compare.trend: the newest one's)
     data = []
     for p in series[name]:
         u = float(p.uncertainty) if p.uncertainty is not None and math.isfinite(p.uncertainty) else 0.0
-        rec = by_id[p.x]
-        data.append({"session": f"{rec.taken_at:%d %b %Y} #{rec.id}", "value": p.value,
+        data.append({"session": _session(by_id[p.x]), "value": p.value,
                      "uncertainty": u, "low": p.value - u, "high": p.value + u})
     st.vega_lite_chart(data, _trend_spec(labels[name], unit), width="stretch")
+    for note in trend_notes(records, view, name, unit):
+        st.caption(note)
     st.caption("Bars: the 95% ± of each photo. Dashed line: level / centred (0). "
-               "Positive: client's right side lower, or shifted toward the client's right.")
+               "Positive: client's right side lower, or shifted toward the client's right "
+               "(side views: toward the client's front).")
 
 
 def photos_ui(store: Any, before_rec: Any, after_rec: Any, before: Any, after: Any) -> Any:
@@ -260,7 +307,7 @@ def _page(store: Any) -> None:
     with table_col:
         changes_ui(result)
         pdf_ui(result, aligned, before_rec, after_rec, client_name)
-    trend_ui(records, after)
+    trend_ui(records, after_rec.view)
 
 
 UNITS_HELP = "° degrees; cm; % = percent of the shoulder width (no usable height); – not measured"

@@ -1,0 +1,108 @@
+"""The Compare page per view, driven headless with streamlit's AppTest against a tmp database: the
+trend keeps to the chosen pair's view and names every session it leaves out (another view, another
+unit), and visits are compared view by view (front with front, side with side)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from posture.sides import View
+from posture.store import open_store
+from tests.test_compare import synthetic_analysis
+from tests.test_ui_records import _photo
+
+CM_PER_PX = 0.12  # the synthetic figure's scale when a height was entered
+
+
+def _compare_app() -> None:
+    from ui.pages.compare import render
+
+    render()
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path / 'cmp.db'}"
+    monkeypatch.setenv("POSTURE_DATABASE_URL", url)
+    from ui.nav import clear_store_cache
+
+    clear_store_cache()
+    yield url
+    clear_store_cache()
+
+
+def _front(tilt: float, cm: bool = True):  # type: ignore[no-untyped-def]
+    return synthetic_analysis(tilt, cm_per_px=CM_PER_PX if cm else None)
+
+
+def _back(tilt: float):  # type: ignore[no-untyped-def]
+    return dataclasses.replace(_front(tilt), view=View.POSTERIOR)
+
+
+def _sessions(db: str) -> dict[str, int]:
+    """Front without a height (%), back, front, front: the ids by name."""
+    with open_store(db) as store:
+        cid = store.create_client("Trend", consent_given=True)
+        ids = {
+            "front_pct": store.save_assessment(cid, _photo(), _front(0.0, cm=False), taken_at=dt.date(2026, 1, 5)),
+            "back": store.save_assessment(cid, _photo(), _back(9.0), taken_at=dt.date(2026, 2, 2)),
+            "front_1": store.save_assessment(cid, _photo(), _front(2.0), taken_at=dt.date(2026, 3, 1)),
+            "front_2": store.save_assessment(cid, _photo(), _front(5.0), taken_at=dt.date(2026, 4, 1)),
+        }
+    return ids
+
+
+def _trend_sessions(at: AppTest) -> list[str]:
+    """The sessions (x values) the trend chart plots."""
+    import pyarrow as pa
+
+    chart = at.get("vega_lite_chart")[0]
+    return [str(r["session"]) for r in pa.ipc.open_stream(chart.proto.data.data).read_all().to_pylist()]
+
+
+def _captions(at: AppTest) -> list[str]:
+    return [c.value for c in at.caption]
+
+
+def test_the_trend_keeps_to_the_pairs_view_and_names_the_back_session(db: str) -> None:
+    _sessions(db)
+    at = AppTest.from_function(_compare_app, default_timeout=60).run()
+    assert not at.exception and not at.error
+    # the default pair: the oldest and the newest session, both front photos
+    assert at.selectbox(key="cmp_after").value == 4
+    assert "Trend over the anterior sessions" in [h.value for h in at.subheader]
+    at.selectbox(key="trend_of").set_value("shoulder_tilt").run()
+    assert _trend_sessions(at) == ["05 Jan 2026 #1", "01 Mar 2026 #3", "01 Apr 2026 #4"]
+    assert "Other views, not in this anterior trend: 02 Feb 2026 #2 (posterior)." in _captions(at)
+    # a back pair: its trend is the back session alone, the front ones named as other views
+    at.selectbox(key="cmp_before").set_value(1)
+    at.selectbox(key="cmp_after").set_value(2).run()
+    assert not at.exception
+    assert "Trend over the posterior sessions" in [h.value for h in at.subheader]
+    assert _trend_sessions(at) == ["02 Feb 2026 #2"]
+    assert any(c.startswith("Other views, not in this posterior trend: 05 Jan 2026 #1 (anterior)")
+               for c in _captions(at))
+
+
+def test_a_session_in_percent_is_named_not_dropped(db: str) -> None:
+    _sessions(db)
+    at = AppTest.from_function(_compare_app, default_timeout=60).run()
+    at.selectbox(key="trend_of").set_value("trunk_shift").run()
+    assert not at.exception and not at.error
+    # the series is in cm (the newest session's unit): the January session, in %, is not plotted ...
+    assert _trend_sessions(at) == ["01 Mar 2026 #3", "01 Apr 2026 #4"]
+    # ... and is named with its unit
+    assert ("05 Jan 2026 #1: in % of shoulder width (no height), not plotted with cm."
+            in _captions(at)), _captions(at)
+    # the y axis is titled with the unit alone (a long title was cut), the name above the chart
+    import json
+
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    assert spec["layer"][2]["encoding"]["y"]["title"] == "cm"
+    assert spec["title"]["text"] == "Trunk shift (shoulders over hips)"
