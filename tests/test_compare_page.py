@@ -49,13 +49,11 @@ def _sessions(db: str) -> dict[str, int]:
     """Front without a height (%), back, front, front: the ids by name."""
     with open_store(db) as store:
         cid = store.create_client("Trend", consent_given=True)
-        ids = {
-            "front_pct": store.save_assessment(cid, _photo(), _front(0.0, cm=False), taken_at=dt.date(2026, 1, 5)),
-            "back": store.save_assessment(cid, _photo(), _back(9.0), taken_at=dt.date(2026, 2, 2)),
-            "front_1": store.save_assessment(cid, _photo(), _front(2.0), taken_at=dt.date(2026, 3, 1)),
-            "front_2": store.save_assessment(cid, _photo(), _front(5.0), taken_at=dt.date(2026, 4, 1)),
-        }
-    return ids
+        plan = {"front_pct": (_front(0.0, cm=False), dt.date(2026, 1, 5)),
+                "back": (_back(9.0), dt.date(2026, 2, 2)),
+                "front_1": (_front(2.0), dt.date(2026, 3, 1)),
+                "front_2": (_front(5.0), dt.date(2026, 4, 1))}
+        return {k: store.save_assessment(cid, _photo(), an, taken_at=day) for k, (an, day) in plan.items()}
 
 
 def _trend_sessions(at: AppTest) -> list[str]:
