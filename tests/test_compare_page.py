@@ -104,3 +104,61 @@ def test_a_session_in_percent_is_named_not_dropped(db: str) -> None:
     spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
     assert spec["layer"][2]["encoding"]["y"]["title"] == "cm"
     assert spec["title"]["text"] == "Trunk shift (shoulders over hips)"
+
+
+def _two_visits(db: str) -> list[dict[str, int]]:
+    """Visit 1: front + left side; visit 2: front + left side + back (the back view in one visit
+    only). The back photo's tilt differs from the front's, so a front paired with a back would show."""
+    from posture.exam import build_visit
+    from posture.store import list_visits, save_visit
+    from tests.test_exam import SWAY, UPRIGHT, side_analysis
+
+    first = build_visit({"anterior": _front(0.0), "left": side_analysis(View.LEFT, **SWAY)},
+                        date="2026-05-04")
+    second = build_visit({"anterior": _front(6.0), "left": side_analysis(View.LEFT, **UPRIGHT),
+                          "posterior": _back(-9.0)}, date="2026-06-01")
+    with open_store(db) as store:
+        cid = store.create_client("Visits", consent_given=True)
+        for v in (first, second):
+            save_visit(store, cid, v, {view: _photo() for view in v.view_names})
+        return [dict(r.assessment_ids) for r in list_visits(store, cid)]  # view -> assessment id
+
+
+def test_visits_are_compared_view_by_view(db: str) -> None:
+    from posture.compare import compare
+    from tests.test_exam import SWAY, UPRIGHT, side_analysis
+
+    ids = _two_visits(db)
+    at = AppTest.from_function(_compare_app, default_timeout=60).run()
+    assert not at.exception and not at.error
+    # the single-photo compare stays the default (the browser tests pick "Before" / "After")
+    assert at.radio(key="cmp_mode").value == "Two photos" and at.selectbox(key="cmp_before")
+    at.radio(key="cmp_mode").set_value("Compare visits").run()
+    assert not at.exception and not at.error
+    before, after = at.selectbox(key="cmpv_before"), at.selectbox(key="cmpv_after")
+    assert before.format_func(before.value).startswith("04 May 2026 · anterior, left")
+    assert after.format_func(after.value).startswith("01 Jun 2026 · anterior, posterior, left")
+    titles = [h.value for h in at.subheader]
+    assert [t for t in titles if t.startswith("What changed")] == [
+        "What changed: Front (anterior)", "What changed: Left side (client's left toward the camera)"]
+    # front with front: the shoulder line went from 0 to the second front photo's tilt (a front
+    # paired with the back photo would read another change)
+    front_table, side_table = at.dataframe[0].value, at.dataframe[1].value
+    want_front = compare(_front(0.0), _front(6.0)).changes["shoulder_tilt"]
+    assert want_front.delta != compare(_front(0.0), _back(-9.0)).changes["shoulder_tilt"].delta
+    row = front_table[front_table["measurement"] == "Shoulder line tilt"].iloc[0]
+    assert row["change"] == f"{want_front.delta:+.1f}°"
+    # left side with left side: the trunk lean of the sway-back visit against the upright one
+    want_side = compare(side_analysis(View.LEFT, **SWAY), side_analysis(View.LEFT, **UPRIGHT))
+    lean = want_side.changes["trunk_lean"]
+    assert lean.comparable and abs(lean.delta) > 1.0
+    row = side_table[side_table["measurement"] == lean.label.split(" (")[0]].iloc[0]
+    assert row["change"] == f"{lean.delta:+.1f}°"
+    assert "Shoulder line tilt" not in list(side_table["measurement"])
+    # the back view, in the later visit only, is named, not compared
+    assert "Back (posterior): only in the later visit, not compared." in [i.value for i in at.info]
+    # the trend of a chosen view: the left side's sessions only
+    at.selectbox(key="cmpv_trend_view").set_value("left").run()
+    assert not at.exception
+    assert "Trend over the left sessions" in [h.value for h in at.subheader]
+    assert _trend_sessions(at) == [f"04 May 2026 #{ids[0]['left']}", f"01 Jun 2026 #{ids[1]['left']}"]

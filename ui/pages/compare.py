@@ -16,10 +16,14 @@ from typing import Any
 import streamlit as st
 
 from posture.compare import Comparison, align_pair, compare, overlay, trend
+from posture.compare_visits import compare_visits
 from posture.constants import UNIT_PCT_EAR_ANKLE, UNIT_PCT_SHOULDER
 from posture.errors import PostureError
+from posture.exam import VIEW_ORDER, VIEW_TITLES, Visit
 from posture.report.compare_pdf import render_compare_pdf
 from posture.report.model import md_escape
+from posture.sides import View
+from posture.store.visits import VisitRecord, list_visits
 from posture.text import strip_invisible
 from ui import nav
 from ui.components import report_bridge
@@ -254,6 +258,54 @@ def pdf_ui(result: Comparison, aligned: Any, before_rec: Any, after_rec: Any, cl
         )
 
 
+MODE_PHOTOS = "Two photos"
+MODE_VISITS = "Compare visits"
+
+
+def _visit_label(v: VisitRecord) -> str:
+    ids = ", ".join(f"#{i}" for i in v.assessment_ids.values())
+    return f"{v.taken_at:%d %b %Y} · {', '.join(v.views)} ({ids})"
+
+
+def _visit_of(v: VisitRecord, by_id: dict[int, Any]) -> Visit:
+    """The stored visit as a :class:`posture.exam.Visit` of its views' analyses."""
+    return Visit(views={View.parse(view): by_id[aid].to_analysis() for view, aid in v.assessment_ids.items()},
+                 height_cm=v.height_cm, date=v.taken_at.isoformat())
+
+
+def visits_ui(records: list[Any], visits: list[VisitRecord]) -> None:
+    """Two visits compared view by view (posture.compare_visits: the front with the front, the left
+    side with the left side, never a front with a back): one change table per view present in both,
+    the views present in one visit only named; then the trend of one chosen view."""
+    keys = list(range(len(visits)))  # oldest first
+    c1, c2 = reflow_row(2, (TABLE_COL_PX // 2 + FORM_COL_PX // 2,) * 2)
+    bi = c1.selectbox("Before visit", keys, index=0, format_func=lambda i: _visit_label(visits[i]),
+                      key="cmpv_before")
+    ai = c2.selectbox("After visit", keys, index=len(keys) - 1,
+                      format_func=lambda i: _visit_label(visits[i]), key="cmpv_after")
+    if bi == ai:
+        st.warning("Choose two different visits.")
+        return
+    if bi > ai:
+        st.warning("'Before' is the later visit: the changes below run backwards in time.")
+    by_id = {r.id: r for r in records}
+    try:
+        result = compare_visits(_visit_of(visits[bi], by_id), _visit_of(visits[ai], by_id))
+    except PostureError as exc:
+        st.error(str(exc))
+        return
+    for note in result.notes:
+        st.info(note)
+    for view, pair in result.pairs.items():
+        for w in pair.warnings:
+            st.warning(f"{VIEW_TITLES[view]}: {w}")
+        changes_ui(pair, title=f"What changed: {VIEW_TITLES[view]}")
+    present = [v.value for v in VIEW_ORDER if any(r.view == v.value for r in records)]
+    view = st.selectbox("Trend of the view", present, key="cmpv_trend_view",
+                        format_func=lambda v: VIEW_TITLES[View.parse(v)])
+    trend_ui(records, view)
+
+
 def render() -> None:
     st.title("Compare assessments")
     with shown_as_error("compare page"):
@@ -277,6 +329,12 @@ def _page(store: Any) -> None:
         st.info(f"{md_escape(names[cid])} has {len(records)} saved assessment"
                 f"{'s' * (len(records) != 1)}; save at least two to compare.")
         return
+    visits = list_visits(store, cid)
+    if len(visits) >= 2 and any(len(v.views) > 1 for v in visits):
+        mode = st.radio("Compare", (MODE_PHOTOS, MODE_VISITS), horizontal=True, key="cmp_mode")
+        if mode == MODE_VISITS:
+            visits_ui(records, visits)
+            return
     labels = {r.id: _label(r) for r in records}
     rids = [r.id for r in records]  # oldest first
     c1, c2 = reflow_row(2, (TABLE_COL_PX // 2 + FORM_COL_PX // 2,) * 2)  # a session's label is long
@@ -313,9 +371,9 @@ def _page(store: Any) -> None:
 UNITS_HELP = "° degrees; cm; % = percent of the shoulder width (no usable height); – not measured"
 
 
-def changes_ui(result: Comparison) -> None:
+def changes_ui(result: Comparison, title: str = "What changed") -> None:
     """The before / after / change table, the real changes in words, the rest in an expander."""
-    st.subheader("What changed")
+    st.subheader(title)
     # widths add up to 470 px < layout.TABLET_TABLE_PX: every column, the verdict too, is whole, on a
     # tablet too
     st.dataframe(
