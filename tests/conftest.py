@@ -48,6 +48,34 @@ def app_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     clear_store_cache()
 
 
+# --- one real app server per browser test module (tests/app_server.py) ---------------------------
+
+
+@pytest.fixture(scope="module")
+def data_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The app's clinic store for one browser test module: a tmp dir, never the real home dir."""
+    return tmp_path_factory.mktemp(f"posture-{request.module.__name__.rsplit('.', 1)[-1]}")
+
+
+@pytest.fixture(scope="module")
+def server(data_dir: Path) -> Iterator[object]:
+    """A real `streamlit run app.py` on a free port for the module (a module may define its own)."""
+    from tests.app_server import app_server
+
+    with app_server(data_dir) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def budget(request: pytest.FixtureRequest, server: object) -> object:
+    """Time limits from one session alone on this server, measured now (not on an idle machine),
+    with the module's MEASURE_PHOTO."""
+    from tests.app_server import AppServer, measure_single_session
+
+    assert isinstance(server, AppServer)
+    return measure_single_session(server, request.module.MEASURE_PHOTO)
+
+
 @pytest.fixture(scope="session")
 def model() -> Iterator[PoseModel]:
     with PoseModel() as m:

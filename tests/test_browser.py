@@ -16,7 +16,6 @@ import json
 import re
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +36,7 @@ from tests.app_server import (
     AppFailed,
     AppServer,
     Budget,
-    app_server,
     error_text,
-    measure_single_session,
     wait_for,
     wait_until,
 )
@@ -54,24 +51,6 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason=NEEDS_CHROMIUM),
 ]
 MEASURE_PHOTO = SAMPLES / "yogait_t4.jpg"  # sizes the time limits; used by no test below
-
-
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The app's clinic store for this module: a tmp dir, never the real home dir."""
-    return tmp_path_factory.mktemp("posture-data")
-
-
-@pytest.fixture(scope="module")
-def server(data_dir: Path) -> Iterator[AppServer]:
-    with app_server(data_dir) as srv:
-        yield srv
-
-
-@pytest.fixture(scope="module")
-def budget(server: AppServer) -> Budget:
-    """Time limits from one session alone on this server, measured now (not on an idle machine)."""
-    return measure_single_session(server, MEASURE_PHOTO)
 
 
 def _card_value(page: Any, label: str) -> str:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -35,9 +34,7 @@ from tests.app_server import (
     UPLOADER,
     AppServer,
     Budget,
-    app_server,
     error_text,
-    measure_single_session,
     wait_for,
     wait_until,
 )
@@ -62,22 +59,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=NEEDS_CHROMIUM),
 ]
-
-
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("posture-day")
-
-
-@pytest.fixture(scope="module")
-def server(data_dir: Path) -> Iterator[AppServer]:
-    with app_server(data_dir) as srv:
-        yield srv
-
-
-@pytest.fixture(scope="module")
-def budget(server: AppServer) -> Budget:
-    return measure_single_session(server, MEASURE_PHOTO)
 
 
 # --- what the page looks like, measured --------------------------------------------------------

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +26,7 @@ from tests.app_server import (
     UPLOADER,
     AppServer,
     Budget,
-    app_server,
     error_text,
-    measure_single_session,
     wait_for,
     wait_until,
 )
@@ -49,22 +46,6 @@ SIDE_LABEL = VIEW_TITLES[View.RIGHT]  # "Right side (client's right toward the c
 FRONT_LABEL = VIEW_TITLES[View.ANTERIOR]
 PICKER_FRONT = "Anterior (front)"  # the sidebar's view picker
 CELL_ROUNDING = 0.051  # the grid prints one decimal
-
-
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("posture-visit-data")
-
-
-@pytest.fixture(scope="module")
-def server(data_dir: Path) -> Iterator[AppServer]:
-    with app_server(data_dir) as srv:
-        yield srv
-
-
-@pytest.fixture(scope="module")
-def budget(server: AppServer) -> Budget:
-    return measure_single_session(server, MEASURE_PHOTO)
 
 
 def _choose_view(page: Any, label: str) -> None:
