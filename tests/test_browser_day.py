@@ -273,7 +273,18 @@ def _records_day(page: Any, server: AppServer, budget: Budget) -> None:
     save.click()
     expect(page.get_by_text(re.compile(rf"now dated {day:%d %b %Y}")).first).to_be_visible(timeout=step)
 
+    # a click on a button that a rerun is replacing may act on the page as it was (the old date):
+    # wait for each rerun to finish before the next click
+    status = page.locator('[data-testid="stStatusWidget"]')
+
+    def settled() -> None:
+        wait_until(page, lambda: status.count() == 0 or not status.first.is_visible(),
+                   timeout_s=step / 1000, what="the page's rerun to finish", server=server)
+
+    settled()
     page.get_by_role("button", name="Make the report PDF").click()
+    expect(page.get_by_role("button", name="Download the report (PDF)")).to_be_visible(timeout=step)
+    settled()
     with page.expect_download(timeout=step) as dl:
         page.get_by_role("button", name="Download the report (PDF)").click()
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(Path(dl.value.path()).read_bytes())).pages)
