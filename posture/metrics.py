@@ -40,7 +40,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -341,9 +341,24 @@ def _placement_sds(lms: Sequence[L], ctx: MeasureContext) -> tuple[float, float]
     return math.sqrt(n_model) * ctx.sigma_px, math.sqrt(n_manual) * click_sd_px(ctx)
 
 
-def click_sd_px(ctx: MeasureContext) -> float:
+class ClickContext(Protocol):
+    """What the click precision of a hand-placed point depends on (a front or a side context)."""
+
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
+    @property
+    def click_display_px(self) -> float: ...
+    @property
+    def click_sd_display_px(self) -> float: ...
+    @property
+    def click_sd_px(self) -> float | None: ...
+
+
+def click_sd_px(ctx: ClickContext) -> float:
     """One sigma (photo pixels) of a hand-placed point: ``click_sd_display_px`` display pixels of the
-    photo as it was shown (see :class:`MeasureContext`)."""
+    photo as it was shown (see :class:`MeasureContext`); front and side views alike."""
     if ctx.click_sd_px is not None:
         return ctx.click_sd_px
     return ctx.click_sd_display_px * max(ctx.width, ctx.height) / ctx.click_display_px

@@ -41,7 +41,7 @@ import numpy as np
 
 from posture import geometry as geo
 from posture.constants import LEVEL_CUTOFF, UNIT_CM, UNIT_DEG, UNIT_PCT_EAR_ANKLE, UNIT_PX, Z95
-from posture.metrics import MeasureContext, Measurement, Quantity
+from posture.metrics import MeasureContext, Measurement, Quantity, click_sd_px
 from posture.pose import MIRROR_PERMUTATION
 from posture.pose import Landmark as L
 
@@ -539,9 +539,7 @@ def _unit_of(spec: SideSpec, ctx: SideContext) -> str:
 def _sigma(lms: Sequence[L], ctx: SideContext) -> float:
     """Landmark-placement noise; points placed by hand carry the click precision instead."""
     if all(landmark_key(lm) in ctx.manual for lm in lms):
-        if ctx.click_sd_px is not None:
-            return ctx.click_sd_px
-        return ctx.click_sd_display_px * max(ctx.width, ctx.height) / ctx.click_display_px
+        return click_sd_px(ctx)
     return ctx.sigma_px
 
 
