@@ -265,11 +265,25 @@ def _usable(points: np.ndarray, lms: Sequence[L], ctx: MeasureContext) -> str | 
     return None
 
 
+def _crossed(lms: tuple[L, ...], points: np.ndarray, ctx: MeasureContext) -> str | None:
+    """None when the client's right point of a tilt line lies on the client's right of the left one,
+    else the reason: a line read with its ends swapped is not a tilt of 180°, it is a misread (or a
+    view declared the wrong way round)."""
+    r, left = lms
+    lv = _leveled(points, ctx.roll_deg, (ctx.width / 2.0, ctx.height / 2.0))
+    if (float(lv[left, 0]) - float(lv[r, 0])) * ctx.toward_left > 0:
+        return None
+    return (f"the {landmark_key(r).replace('_', ' ')} and {landmark_key(left).replace('_', ' ')} "
+            "are crossed over (check the declared view)")
+
+
 def _measure(spec: Spec, raw: np.ndarray, passes: np.ndarray, ctx: MeasureContext) -> Measurement:
     chosen: tuple[L, ...] | None = None
     reason: str | None = None
     for alt in spec.points:
         why = _usable(raw, alt, ctx)
+        if why is None and spec.kind == "tilt":
+            why = _crossed(alt, raw, ctx)
         if why is None:
             chosen = alt
             break

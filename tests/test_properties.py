@@ -260,3 +260,26 @@ def test_measure_all_mirror_other_view_same(anat: np.ndarray, roll: float, seed:
         if ma.value is not None and mb.value is not None:
             assert mb.value == pytest.approx(ma.value, abs=1e-6), name
             assert mb.uncertainty == pytest.approx(ma.uncertainty, rel=1e-6, abs=1e-9), name
+
+
+def test_a_tilt_line_with_its_ends_crossed_is_unavailable_not_180() -> None:
+    """Ears read crossed over (the client's right ear on the client's left of the left ear) are a
+    misread, not a head tilted by 180°: the head tilt falls back to the eye line, and with the eyes
+    crossed too it is unavailable with the reason; a level line read the right way round is 0."""
+    pts = np.zeros((33, 4))
+    for lm, (x, y) in _TEMPLATE.items():
+        pts[lm] = (x, y, 1.0, 1.0)
+    ctx = _ctx(View.ANTERIOR.toward_left, 0.0)
+    passes = np.repeat(pts[None], 3, axis=0)
+    level = measure_all(pts, passes, ctx)["head_tilt"]
+    assert level.available and level.value == pytest.approx(0.0, abs=1e-9)
+    ears = pts.copy()
+    ears[[L.RIGHT_EAR, L.LEFT_EAR]] = ears[[L.LEFT_EAR, L.RIGHT_EAR]]
+    m = measure_all(ears, np.repeat(ears[None], 3, axis=0), ctx)["head_tilt"]
+    assert m.available and m.value == pytest.approx(0.0, abs=1e-9)
+    assert m.landmarks == ("right_eye", "left_eye")
+    both = ears.copy()
+    both[[L.RIGHT_EYE, L.LEFT_EYE]] = both[[L.LEFT_EYE, L.RIGHT_EYE]]
+    m = measure_all(both, np.repeat(both[None], 3, axis=0), ctx)["head_tilt"]
+    assert not m.available and m.value is None
+    assert "crossed over" in (m.reason or "")
