@@ -17,6 +17,11 @@ changed in ways whose effect on each line is known exactly, and the analysis mus
 * ``camera`` - the whole photo is turned by c (±4°, ±6°) and the known roll is given
   (``camera_roll_deg=c``): the roll-corrected tilts must not move. True change: 0 on both lines.
 
+* ``scene``  - on photos whose untouched version has scene verticals (a level reference found), the
+  whole photo turned by c (±4°, ±6°) and levelled by the analysis itself (``auto_level``): the
+  roll-corrected tilts must not move. True change: 0 on both lines; its largest |change| per photo
+  is printed (goal ≤ 0.5° on every such photo).
+
 d runs over ±1…±4° (``--quick``: ±2°, ±4°) and is a change of the TILT (positive = the client's
 right side lower): in a front view the client's right is on the image's left, so the image is turned
 counter-clockwise on screen by d; in a back view clockwise.
@@ -72,6 +77,8 @@ SHORT = {"shoulder_tilt": "shoulder", "hip_tilt": "hip"}
 WAIST_ABOVE_HIPS = 0.4
 # the band (torso lengths, centred on the waist row) over which the turn ramps from 0 to d
 BLEND_BAND = 0.15
+# the warp in use (--waist, --band)
+WARP = {"waist": WAIST_ABOVE_HIPS, "band": BLEND_BAND}
 # skip photos whose person spans less than this share of the photo's height
 MIN_BODY_SHARE = 0.4
 MIN_VISIBILITY = 0.5
@@ -81,7 +88,8 @@ BODY_STEPS = (-4.0, -2.0, 2.0, 4.0)
 CAMERA_FULL = (-6.0, -4.0, 4.0, 6.0)
 CAMERA_QUICK = (-4.0, 4.0)
 # the true change per degree of d of (shoulder line, hip line) for each perturbation type
-TRUTH = {"trunk": (1.0, 0.0), "pelvis": (0.0, 1.0), "body": (1.0, 1.0), "camera": (0.0, 0.0)}
+TRUTH = {"trunk": (1.0, 0.0), "pelvis": (0.0, 1.0), "body": (1.0, 1.0), "camera": (0.0, 0.0),
+         "scene": (0.0, 0.0)}
 KINDS = {"ours": True, "raw": False}  # kind -> refine
 # parts of a stated ± that two readings of the same camera share, so that a change does not carry them
 SHARED_PARTS = {"level"}
@@ -189,7 +197,7 @@ def waist(a: Analysis) -> tuple[tuple[float, float], float]:
     sh = (a.landmarks[L.LEFT_SHOULDER, :2] + a.landmarks[L.RIGHT_SHOULDER, :2]) / 2.0
     hp = (a.landmarks[L.LEFT_HIP, :2] + a.landmarks[L.RIGHT_HIP, :2]) / 2.0
     torso = float(np.hypot(*(sh - hp)))
-    p = hp + WAIST_ABOVE_HIPS * (sh - hp)
+    p = hp + WARP["waist"] * (sh - hp)
     return (float(p[0]), float(p[1])), torso
 
 
@@ -249,8 +257,10 @@ def perturbations(
 # -- measuring -----------------------------------------------------------------------------------
 
 
-def read(rgb: np.ndarray, view: View, refine: bool, roll: float) -> tuple[Reading, Analysis] | None:
-    opts = AnalysisOptions(refine=refine, auto_level=False, camera_roll_deg=roll)
+def read(rgb: np.ndarray, view: View, refine: bool, roll: float | None) -> tuple[Reading, Analysis] | None:
+    """One analysis: levelled by the roll given, or by the scene (``roll=None``: auto level)."""
+    opts = (AnalysisOptions(refine=refine) if roll is None
+            else AnalysisOptions(refine=refine, auto_level=False, camera_roll_deg=roll))
     try:
         a = analyze(Photo.from_array(rgb), view, opts)
     except PostureError:
@@ -305,6 +315,7 @@ def _run(
     items: list[Item],
     limit: int,
     perts: list[tuple[str, float, str, float, float]],
+    cams: tuple[float, ...],
     records: list[Record],
     passes: dict[str, list[int]],
 ) -> int:
@@ -331,7 +342,7 @@ def _run(
         for ptype, d, part, tilt, roll in perts:
             # the tilt change d: front view -> turn counter-clockwise on screen, back -> clockwise
             cw = roll if ptype == "camera" else -toward_left * tilt
-            warped = turn(rgb, pivot, cw, part, BLEND_BAND * torso)
+            warped = turn(rgb, pivot, cw, part, WARP["band"] * torso)
             for kind, refine in KINDS.items():
                 b = base[kind]
                 r = read(warped, item.view, refine, roll)
@@ -342,6 +353,21 @@ def _run(
                     change = r[0].value[line] - b[0].value[line]
                     mine.append(Record(item.path.name, kind, ptype, line, d, per_deg * d, change,
                                        math.hypot(r[0].unc[line], b[0].unc[line])))
+        # a turned camera levelled by the scene, on photos that have scene verticals
+        for kind, refine in KINDS.items():
+            sb = read(rgb, item.view, refine, None)
+            if sb is None or sb[1].level.get("reference") != "scene verticals":
+                continue
+            for c in cams:
+                sr = read(turn(rgb, pivot, c, "all", 0.0), item.view, refine, None)
+                if sr is None or sr[1].level.get("reference") != "scene verticals":
+                    continue
+                for line in LINES:
+                    # the level part stays: each reading found its own level
+                    mine.append(Record(item.path.name, kind, "scene", line, c, 0.0,
+                                       sr[0].value[line] - sb[0].value[line],
+                                       math.hypot(float(sr[1].measurements[line].uncertainty or 0),
+                                                  float(sb[1].measurements[line].uncertainty or 0))))
         records.extend(mine)
         used += 1
 
@@ -352,7 +378,10 @@ def _run(
         print(f"  {item.path.name[:40]:40s} {item.view.value[:4]}  "
               + "  ".join(f"{k}: trunk {s(k, 'trunk', 'shoulder_tilt'):+.2f}/{s(k, 'trunk', 'hip_tilt'):+.2f}"
                           f" pelvis {s(k, 'pelvis', 'shoulder_tilt'):+.2f}/{s(k, 'pelvis', 'hip_tilt'):+.2f}"
-                          for k in KINDS), flush=True)
+                          for k in KINDS)
+              + "".join(f"  scene({k}) max {max(sc):.2f}" for k in KINDS
+                        if (sc := [abs(r.change) for r in mine if r.kind == k and r.ptype == "scene"])),
+              flush=True)
     return used
 
 
@@ -362,6 +391,12 @@ def main() -> int:
     ap.add_argument("--images", default=str(default), help="the shared test-photo folder")
     ap.add_argument("--limit", type=int, default=0, help="at most N usable photos (0 = all)")
     ap.add_argument("--quick", action="store_true", help="d = ±2, ±4 and camera ±4 only")
+    ap.add_argument("--waist", type=float, default=WAIST_ABOVE_HIPS,
+                    help="the warp's waist row, torso lengths above the hips (the analysis straightens "
+                         f"about its own fixed row, {WAIST_ABOVE_HIPS}: vary this to check that it is not "
+                         "fitted to the warp)")
+    ap.add_argument("--band", type=float, default=BLEND_BAND,
+                    help="the warp's blend band, torso lengths")
     args = ap.parse_args()
     folder = Path(args.images)
     if not folder.is_dir():
@@ -370,9 +405,11 @@ def main() -> int:
         print("photos=0 status=missing")
         return 2
     items = collect(folder)
+    WARP.update(waist=args.waist, band=args.band)
     steps = QUICK_STEPS if args.quick else FULL_STEPS
     cams = CAMERA_QUICK if args.quick else CAMERA_FULL
     perts = perturbations(steps, cams)
+    print(f"warp: waist row {WARP['waist']} torso lengths above the hips, blend band {WARP['band']}")
     print(f"photos from {folder}: {len(items)} front/back candidates; "
           f"{len(perts)} perturbations per photo (d = {', '.join(f'{d:+g}' for d in steps)})")
     # a run started in the background ignores SIGINT unless told otherwise; SIGTERM stops it the same
@@ -384,7 +421,7 @@ def main() -> int:
     passes: dict[str, list[int]] = {k: [] for k in KINDS}
     used, t0 = 0, time.perf_counter()
     try:
-        used = _run(items, args.limit, perts, records, passes)
+        used = _run(items, args.limit, perts, cams, records, passes)
     except KeyboardInterrupt:  # Ctrl-C, kill -INT or kill -TERM: summarise the photos measured so far
         used = _photos_done(records)
         print(f"\ninterrupted: the summary covers the {used} photos measured so far")
@@ -440,6 +477,10 @@ def main() -> int:
             f"{pre}camera_max_err": max((abs(r.change) for r in records
                                          if r.kind == kind and r.ptype == "camera"), default=math.nan),
             f"{pre}camera_coverage": cam["cov"],
+            f"{pre}scene_photos": float(len({r.photo for r in records
+                                            if r.kind == kind and r.ptype == "scene"})),
+            f"{pre}scene_max_err": max((abs(r.change) for r in records
+                                        if r.kind == kind and r.ptype == "scene"), default=math.nan),
         })
     print("\nregion turns (trunk + pelvis, both lines):")
     for kind in KINDS:

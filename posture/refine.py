@@ -28,6 +28,7 @@ from posture.pose import MIRROR_PERMUTATION, PoseModel, RawPose
 __all__ = [
     "DEFAULT_AUGMENTATIONS",
     "MAX_WAIST_BEND_DEG",
+    "SIDE_AUGMENTATIONS",
     "Augmentation",
     "BodyTurn",
     "crop_transform",
@@ -80,6 +81,25 @@ DEFAULT_AUGMENTATIONS: tuple[Augmentation, ...] = (
     Augmentation(True, 0.30, -2.0),
     Augmentation(False, 0.30, -2.0),
     Augmentation(True, 0.20, 2.0),
+)
+
+# A side view is not straightened (its lines are sagittal), so it gets its passes as more distinct
+# augmentations instead: the default twelve and twelve more (other margins, rotations to ±5°). The
+# ear-shoulder line is short (a neck's length), and its angle needs the extra passes to be steady.
+SIDE_AUGMENTATIONS: tuple[Augmentation, ...] = (
+    *DEFAULT_AUGMENTATIONS,
+    Augmentation(False, 0.18, 1.0),
+    Augmentation(True, 0.35, -1.0),
+    Augmentation(False, 0.35, 3.0),
+    Augmentation(True, 0.18, -3.0),
+    Augmentation(False, 0.22, -5.0),
+    Augmentation(True, 0.28, 5.0),
+    Augmentation(False, 0.28, 5.0),
+    Augmentation(True, 0.22, -5.0),
+    Augmentation(False, 0.32, -1.0),
+    Augmentation(True, 0.32, 1.0),
+    Augmentation(False, 0.18, -3.0),
+    Augmentation(True, 0.35, 3.0),
 )
 
 
@@ -199,7 +219,10 @@ def trimmed_mean(passes: np.ndarray) -> np.ndarray:
 # shoulder line as measured so far is level, the region below so that the hip line is level, and
 # the passes read only the small residual tilts, where neither the pull of the other region nor the
 # pull toward level has anything to act on. The turns are exact and known, so every landmark is
-# turned back before it is used; iterating once or twice lets the residual shrink.
+# turned back before it is used. On a straightened body the model still reads only part of a
+# residual tilt, so plain iteration closes the gap slowly (about half of it per round); each round
+# therefore turns by the fixed point estimated from the rounds so far, and crops the body as found
+# straightened (``posture.analysis``: five rounds of 12 passes).
 
 # The waist row about which the body is straightened: this many torso lengths above the hip
 # midpoint, on the trunk axis (between the lowest ribs and the iliac crests).
@@ -208,10 +231,12 @@ WAIST_ABOVE_HIPS = 0.4
 # many torso lengths tall, centred on the waist row: the waist bends instead of tearing.
 WAIST_BAND = 0.15
 # The two regions are never bent against each other by more than this at the waist: a larger bend
-# no longer looks like a body, and the readings stop converging (a chef working at a counter,
-# shoulder line ~10° over a ~3° hip line, ran away by 1-3° per round). The turn both regions share
-# (a leaning body, an unknown camera roll) is a rigid turn and not limited.
-MAX_WAIST_BEND_DEG = 6.0
+# no longer looks like a body. It was 6°, which left real photos half straightened: the model's own
+# lines differ by up to ~19° on the shared photos (hands in pockets, a raised arm), and with the
+# bend capped the hip line of a pelvis turn read 0.75-0.88 of it; with the crop re-framed on the
+# straightened body and the fixed point estimated (``posture.analysis``), such bends converge. The
+# turn both regions share (a leaning body, an unknown camera roll) is rigid and not limited.
+MAX_WAIST_BEND_DEG = 30.0
 # The straightened image is computed only in a window around the client's box (working-copy pixels
 # beyond the widest crop margin), this many box heights on every side.
 TURN_WINDOW_MARGIN = 0.5
@@ -288,15 +313,23 @@ def turned_passes(
     canonical_height: int,
     turn: BodyTurn,
     level_deg: float = 0.0,
-) -> list[tuple[np.ndarray, bool]]:
+) -> tuple[list[tuple[np.ndarray, bool]], Box | None]:
     """:func:`refine_passes` on the photo with the body turned by ``turn``; every landmark is turned
-    back onto the photo, so the result is in working-copy pixels of the untouched photo."""
+    back onto the photo, so the result is in working-copy pixels of the untouched photo. Also returns
+    the median box of the client as found on the TURNED photo (None when no pass found the client):
+    the crop of the next round on a similarly turned photo, which frames the straightened body and
+    not the bent one (a bent trunk widens and shifts the box, and the crop's frame moves the lines)."""
     x0, y0, x1, y1 = bbox
     pad = TURN_WINDOW_MARGIN * max(y1 - y0, x1 - x0)
     turned = turn.apply(rgb, (x0 - pad, y0 - pad, x1 + pad, y1 + pad))
+    found = refine_passes(net, turned, bbox, augmentations, canonical_height, level_deg)
     out = []
-    for pts, mirrored in refine_passes(net, turned, bbox, augmentations, canonical_height, level_deg):
+    for pts, mirrored in found:
         back = pts.copy()
         back[:, :2] = turn.source_of(pts[:, :2])
         out.append((back, mirrored))
-    return out
+    if not found:
+        return out, None
+    boxes = np.array([RawPose(p).bbox() for p, _m in found])
+    med = np.median(boxes, axis=0)
+    return out, (float(med[0]), float(med[1]), float(med[2]), float(med[3]))
