@@ -11,7 +11,7 @@ pixels x right, y DOWN.
 
 from __future__ import annotations
 
-import functools
+import threading
 from pathlib import Path
 
 import cv2
@@ -46,8 +46,20 @@ BLUR_KERNEL_DIVISOR = 3
 BLUR_MIN_KERNEL_PX = 3
 
 
-@functools.cache
+# One set of cascades per thread: an OpenCV CascadeClassifier is not safe to share between threads
+# (two sessions checking a view at once made detectMultiScale raise cv2.error in the app server).
+_local = threading.local()
+
+
 def _cascades() -> tuple[cv2.CascadeClassifier, ...]:
+    cached: tuple[cv2.CascadeClassifier, ...] | None = getattr(_local, "cascades", None)
+    if cached is None:
+        cached = _load_cascades()
+        _local.cascades = cached
+    return cached
+
+
+def _load_cascades() -> tuple[cv2.CascadeClassifier, ...]:
     root = Path(cv2.data.haarcascades)  # type: ignore[attr-defined]
     out = []
     for name in ("haarcascade_frontalface_default.xml", "haarcascade_profileface.xml"):
