@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Final
 
@@ -527,7 +527,10 @@ def _measure(
     words = zero if abs(g.value) < LEVEL_CUTOFF else (pos if g.value > 0 else neg)
     label = spec.label if side == ctx.view.near else f"{spec.label} - far side"
     names = tuple(landmark_key(lm) for lm in chosen)
-    return Measurement(spec.name, label, g.value, g.unit, words, unc, names, details=g.details), side, warn
+    details = dict(g.details)
+    if "hip_knee_ankle_angle" in details:  # the same angle (180 - |value|): the same, whole ±
+        details["hip_knee_ankle_angle"] = replace(details["hip_knee_ankle_angle"], uncertainty=unc)
+    return Measurement(spec.name, label, g.value, g.unit, words, unc, names, details=details), side, warn
 
 
 def _unit_of(spec: SideSpec, ctx: SideContext) -> str:

@@ -182,6 +182,10 @@ def test_a_straight_knee_reads_zero_and_straight() -> None:
     m = measure("right", build("right", parts)).measurements["knee_extension"]
     assert m.value == pytest.approx(0.0, abs=1e-9)
     assert m.side == "knee straight"
+    # the hip-knee-ankle angle is the same angle (180 - |value|) with the same, whole ±
+    hka = m.details["hip_knee_ankle_angle"]
+    assert hka.value == pytest.approx(180.0)
+    assert hka.uncertainty == pytest.approx(m.uncertainty)
 
 
 @pytest.mark.parametrize(

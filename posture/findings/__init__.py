@@ -23,6 +23,9 @@ from posture.findings.exercises import (
     shipped_exercises_path,
     user_exercises_path,
 )
+
+# the one rule for "clear", over front and side views (the cards, both PDFs and the drawing use it)
+from posture.findings.judge import SIDE_MEASUREMENTS, band, counts, noise_band
 from posture.findings.rules import (
     DISCLAIMER,
     MARKED,
@@ -40,10 +43,8 @@ from posture.findings.rules import (
     Finding,
     FindingOptions,
     attach_findings,
-    counts,
     derive_findings,
     findings_held,
-    noise_band,
     other,
 )
 
@@ -66,6 +67,7 @@ __all__ = [
     "SCHEMA_ACROSS",
     "SCHEMA_FINDING",
     "SEVERITIES",
+    "SIDE_MEASUREMENTS",
     "SIDE_RULES",
     "AcrossOptions",
     "CrossViewFinding",
@@ -78,6 +80,7 @@ __all__ = [
     "Prescription",
     "Target",
     "attach_findings",
+    "band",
     "counts",
     "derive_across",
     "derive_findings",

@@ -155,7 +155,8 @@ class _Read:
     band: str  # severity of the excess
 
 
-def _cutoffs(m: Measurement, opts: AcrossOptions) -> Cutoffs:
+def side_cutoffs(m: Measurement, opts: AcrossOptions) -> Cutoffs:
+    """The bands of a side-view measurement."""
     if m.name == "knee_extension":
         return opts.knee_recurvatum
     if m.unit == UNIT_DEG:
@@ -163,13 +164,19 @@ def _cutoffs(m: Measurement, opts: AcrossOptions) -> Cutoffs:
     return opts.length_cm if m.unit == UNIT_CM else opts.length_pct
 
 
+def side_excess(m: Measurement, opts: AcrossOptions) -> float:
+    """A side-view value beyond its reference: the published average for a cm offset, else 0."""
+    assert m.value is not None
+    ref = opts.offset_reference_cm(m.name) if m.unit == UNIT_CM else 0.0
+    return float(m.value) - ref
+
+
 def _read(view: str, m: Measurement | None, opts: AcrossOptions) -> _Read | None:
     """The value beyond its reference when it is clear by the one rule, else None."""
     if m is None or not m.available or m.value is None or not math.isfinite(m.value):
         return None
-    ref = opts.offset_reference_cm(m.name) if m.unit == UNIT_CM else 0.0
-    excess = float(m.value) - ref
-    c = _cutoffs(m, opts)
+    excess = side_excess(m, opts)
+    c = side_cutoffs(m, opts)
     if not is_clear(excess, m.uncertainty, c.noise):
         return None
     return _Read(view, m, excess, c.band(abs(excess)))

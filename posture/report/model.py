@@ -23,6 +23,7 @@ from posture.findings import (
     Finding,
     FindingOptions,
     Prescription,
+    band,
     counts,
     derive_findings,
     findings_held,
@@ -193,7 +194,7 @@ def measurement_rows(analysis: Analysis, options: FindingOptions | None = None) 
         if not m.available or m.value is None:
             rows.append(MeasurementRow(m.name, m.label, "unavailable", "—", m.reason or "not measured"))
             continue
-        band = opts.cutoffs(m).band(abs(m.value)) if counts(m, opts) else WITHIN_NOISE
+        severity = band(m, opts) if counts(m, opts) else WITHIN_NOISE
         detail = ""
         hd = m.details.get("height_difference")
         if hd is not None and hd.value == hd.value:  # not NaN
@@ -202,7 +203,7 @@ def measurement_rows(analysis: Analysis, options: FindingOptions | None = None) 
             detail = f"height difference {abs(hd.value):.1f} ± {unc:.1f} {unit}"
         detail = detail or _side_detail(m)
         rows.append(MeasurementRow(m.name, m.label, format_value(m.value, m.unit, m.uncertainty or 0.0),
-                                   m.side, band, detail))
+                                   m.side, severity, detail))
     return tuple(rows)
 
 

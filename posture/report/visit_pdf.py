@@ -21,7 +21,7 @@ from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
 from posture.findings import DISCLAIMER, counts, select_exercises
-from posture.findings.across import HYPOTHESIS, side_clear
+from posture.findings.across import HYPOTHESIS
 from posture.formatting import format_value
 from posture.pose import Landmark as L
 from posture.report.annotate import AnnotateOptions, _dashed, _line, _text, annotate
@@ -111,8 +111,7 @@ def _reading(view: View, analysis: Analysis, name: str) -> str:
     m = analysis.measurements[name]
     if not m.available:
         return "not measured"
-    clear = side_clear(m) if view in (View.LEFT, View.RIGHT) else counts(m)
-    return "clear" if clear else WITHIN_NOISE
+    return "clear" if counts(m) else WITHIN_NOISE
 
 
 def visit_pdf(

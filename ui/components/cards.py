@@ -13,7 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from posture.findings import FindingOptions, counts, noise_band
+from posture.constants import UNIT_CM
+from posture.findings import SIDE_MEASUREMENTS, AcrossOptions, FindingOptions, counts, noise_band
 from posture.formatting import UNAVAILABLE, format_number, format_value
 from posture.metrics import Measurement
 from posture.significance import CLEAR_RULE, UNCERTAINTY_COVERS, WITHIN_NOISE
@@ -43,8 +44,13 @@ def fmt_detail(name: str, q: Any) -> str:
 
 
 def band_text(m: Measurement, options: FindingOptions | None = None) -> str:
-    """The card's noise-band caption, e.g. 'noise band ±1.0°'."""
-    return f"noise band ±{format_number(noise_band(m, options), m.unit, signed=False)}"
+    """The card's noise-band caption, e.g. 'noise band ±1.0°' (a side view's cm offset: around the
+    published average, from which it is counted)."""
+    text = f"noise band ±{format_number(noise_band(m, options), m.unit, signed=False)}"
+    ref = AcrossOptions().offset_reference_cm(m.name) if m.unit == UNIT_CM else 0.0
+    if m.name in SIDE_MEASUREMENTS and ref:
+        text += f" around the published average {format_number(ref, m.unit)}"
+    return text
 
 
 @dataclass(frozen=True)
