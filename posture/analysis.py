@@ -104,9 +104,10 @@ class AnalysisOptions:
     # precision of reading a phone's level or of measuring a door frame on the photo by hand.
     roll_sd_manual_deg: float = 0.5
     # The shoulder and hip lines' residual cross-talk (deg per deg of the other line's tilt), the
-    # ``cross_talk`` part of their ±: to be set from benchmarks/validity.py's measured residual
-    # (region turns); 0 until a committed run of the current pipeline states one.
-    cross_talk_per_deg: float = 0.0
+    # ``cross_talk`` part of their ±: MEASURED by benchmarks/validity.py (region turns) on the current
+    # pipeline, +0.016 (hip <- trunk) and +0.015 (shoulder <- pelvis) per degree on its first 12
+    # photos; the larger, rounded up.
+    cross_talk_per_deg: float = 0.02
     # Refine on a canonical crop with test-time augmentation (False = one model pass, fast path).
     refine: bool = True
     augmentations: tuple[Augmentation, ...] = DEFAULT_AUGMENTATIONS

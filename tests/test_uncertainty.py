@@ -288,5 +288,10 @@ def test_cross_talk_part_follows_the_other_lines_tilt(front: Analysis) -> None:
     assert sh.uncertainty_parts["cross_talk"] == pytest.approx(0.1 * abs(hp.value))
     assert hp.uncertainty_parts["cross_talk"] == pytest.approx(0.1 * abs(sh.value))
     assert sh.uncertainty == pytest.approx(combine_parts(sh.uncertainty_parts))
-    # 0 (the default until the validity benchmark states a residual) adds nothing
-    assert front.measurements["shoulder_tilt"].uncertainty_parts["cross_talk"] == 0.0
+    # the default: the residual benchmarks/validity.py measured, times the other line's tilt
+    per_deg = AnalysisOptions().cross_talk_per_deg
+    assert 0.0 < per_deg <= 0.05
+    fh = front.measurements["hip_tilt"].value
+    assert fh is not None
+    assert front.measurements["shoulder_tilt"].uncertainty_parts["cross_talk"] == pytest.approx(
+        per_deg * abs(fh))
