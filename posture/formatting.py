@@ -22,6 +22,10 @@ from posture.constants import (
 )
 
 UNAVAILABLE = "unavailable"
+# the decimals an analysis keeps in its JSON (``posture.metrics``: values and ± to 0.01): a number is
+# rounded to them before it is printed, so that a saved and reopened value prints exactly as the live
+# one did (12.7449 prints 12.7 live, but was saved as 12.74 -> 12.7; 12.7451 -> 12.75 -> 12.8 both)
+SAVED_DECIMALS = 2
 
 # how a unit follows a number ("2.4°", "1.3 cm", "3.0 %"), and what a % is a percentage of
 _SUFFIX = {UNIT_DEG: "°", UNIT_CM: " cm", UNIT_PCT_SHOULDER: " %", UNIT_PCT_EAR_ANKLE: " %"}
@@ -36,6 +40,8 @@ def format_number(value: float | None, unit: str = "", *, signed: bool = True, d
     """A number with its unit suffix: '+2.4°', '1.3 cm', '0.0 %'; '-' when missing."""
     if value is None or not math.isfinite(value):
         return "-"
+    if digits < SAVED_DECIMALS:
+        value = round(value, SAVED_DECIMALS)
     if abs(value) < LEVEL_CUTOFF and digits == 1:
         text = "0.0"
     else:

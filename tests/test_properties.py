@@ -283,3 +283,20 @@ def test_a_tilt_line_with_its_ends_crossed_is_unavailable_not_180() -> None:
     m = measure_all(both, np.repeat(both[None], 3, axis=0), ctx)["head_tilt"]
     assert not m.available and m.value is None
     assert "crossed over" in (m.reason or "")
+
+
+@SETTINGS
+@given(st.floats(-50, 50, allow_nan=False), st.floats(0, 10, allow_nan=False))
+def test_a_value_prints_the_same_live_and_saved(value: float, unc: float) -> None:
+    """A card shows the live value; a reopened assessment the value its JSON kept (0.01): both print
+    alike, also on a rounding boundary (a saved +12.75 once printed +12.8 where the page showed +12.7)."""
+    from posture.formatting import format_value
+    from posture.metrics import _r
+
+    assert format_value(value, "deg", unc) == format_value(_r(value), "deg", _r(unc))
+
+
+def test_the_boundary_case_that_printed_differently() -> None:
+    from posture.formatting import format_value
+
+    assert format_value(12.7496, "deg", 1.0) == format_value(12.75, "deg", 1.0) == "+12.8° ± 1.0°"
