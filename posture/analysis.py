@@ -349,6 +349,7 @@ def analyze(
             # lines, then rounds of passes on the body straightened about the waist
             rounds = [located]
             lines = _line_tilts([p for p, _m in located], [m for _p, m in located], v, roll, photo)
+            first = lines
             target = (lines.shoulders, lines.hips)
             history: list[tuple[tuple[float, float], tuple[float, float]]] = []
             for n in opts.straighten_passes:
@@ -365,8 +366,18 @@ def analyze(
                 bbox = turned_box
                 lines = _line_tilts([p for p, _m in turned], [m for _p, m in turned], v, roll, photo)
                 history.append((_turn_tilts(turn, v), (lines.shoulders, lines.hips)))
-                target = (_fixed_point([(e[0], c[0]) for e, c in history], opts.straighten_extrapolate),
-                          _fixed_point([(e[1], c[1]) for e, c in history], opts.straighten_extrapolate))
+                target = (
+                    _fixed_point([(e[0], c[0]) for e, c in history], opts.straighten_extrapolate,
+                                 first.shoulders),
+                    _fixed_point([(e[1], c[1]) for e, c in history], opts.straighten_extrapolate,
+                                 first.hips),
+                )
+            if history and not _settled(history):
+                warnings.append(
+                    "The shoulder or hip line did not settle while the body was straightened (the "
+                    "model reads this pose inconsistently): treat the tilts with caution, and check "
+                    "the photo (whole body in the frame, a neutral stance)."
+                )
             # the consensus pools the last rounds (each pairs its own plain and mirrored passes)
             keep = rounds[1:][-opts.straighten_pool_rounds :] if len(rounds) > 1 else rounds
             refined = [pm for r in keep for pm in r]
@@ -663,7 +674,31 @@ MIN_TURN_SPREAD_DEG = 0.3
 MAX_READING_SLOPE = 0.7
 
 
-def _fixed_point(rounds: list[tuple[float, float]], extrapolate: bool) -> float:
+# A round's turn never levels a line tilted more than this (deg) away from what the unstraightened
+# locate passes read: the straightening undoes the model's shortfall on a tilt (0.6-0.9 of it) and
+# its cross-talk, a few degrees; a reading that keeps running further is a pose the model cannot
+# read steadily (a 5 % crop once drove a hip line from 16° to 80°), not a tilt to chase.
+MAX_STRAIGHTEN_SHIFT_DEG = 8.0
+# The rounds have settled when a line's last reading moved by at most this much (deg) from the one
+# before (round-to-round noise is ~0.1-0.3°, up to ~1.3° on a cluttered photo) and the body turned
+# to level it reads at most SETTLED_RESIDUAL_DEG off level (a settled straightening leaves tenths of a
+# degree; the 5 % crop above read 8° off level at the cap).
+SETTLED_DEG = 2.0
+SETTLED_RESIDUAL_DEG = 3.0
+
+
+def _settled(history: list[tuple[tuple[float, float], tuple[float, float]]]) -> bool:
+    """Whether both lines settled in the last round (see :data:`SETTLED_DEG`)."""
+    e2, c2 = history[-1]
+    if any(abs(c - e) > SETTLED_RESIDUAL_DEG for c, e in zip(c2, e2, strict=True)):
+        return False
+    if len(history) < 2:
+        return True
+    c1 = history[-2][1]
+    return abs(c2[0] - c1[0]) <= SETTLED_DEG and abs(c2[1] - c1[1]) <= SETTLED_DEG
+
+
+def _fixed_point(rounds: list[tuple[float, float]], extrapolate: bool, first: float) -> float:
     """The tilt at which the model, shown the line straightened by it, reads the line level.
 
     ``rounds`` are (turn, reading) pairs of one line: the tilt a round's turn levelled and the tilt
@@ -672,18 +707,23 @@ def _fixed_point(rounds: list[tuple[float, float]], extrapolate: bool) -> float:
     reading is ``turn + g * (true - turn)``: plain iteration (the next turn = the last reading)
     closes only g of the gap per round. The line through the rounds' (turn, reading) meets
     reading = turn at the true tilt: that is the next turn (with ``extrapolate``; else the last
-    reading). Each round is the model reading the photo; this only chooses where to look next."""
+    reading). Each round is the model reading the photo; this only chooses where to look next.
+    A line whose reading follows the turn as fast as the turn itself (slope beyond
+    :data:`MAX_READING_SLOPE`) has no fixed point to extrapolate to: the next turn is then the last
+    reading; either way the turn stays within :data:`MAX_STRAIGHTEN_SHIFT_DEG` of ``first``, the
+    unstraightened reading."""
     reading = rounds[-1][1]
-    if not extrapolate or len(rounds) < 2:
-        return reading
-    e = np.array([r[0] for r in rounds])
-    c = np.array([r[1] for r in rounds])
-    if float(e.max() - e.min()) < MIN_TURN_SPREAD_DEG:
-        return reading
-    k, a = np.polyfit(e, c, 1)
-    k = min(max(float(k), 0.0), MAX_READING_SLOPE)
-    a = float(np.mean(c - k * e))
-    return a / (1.0 - k)
+    target = reading
+    if extrapolate and len(rounds) >= 2:
+        e = np.array([r[0] for r in rounds])
+        c = np.array([r[1] for r in rounds])
+        if float(e.max() - e.min()) >= MIN_TURN_SPREAD_DEG:
+            k = float(np.polyfit(e, c, 1)[0])
+            if 0.0 <= k <= MAX_READING_SLOPE:
+                target = float(np.mean(c - k * e)) / (1.0 - k)
+            elif k < 0.0:  # the reading moves against the turn: read it as the model reading all of it
+                target = float(np.mean(c))
+    return min(max(target, first - MAX_STRAIGHTEN_SHIFT_DEG), first + MAX_STRAIGHTEN_SHIFT_DEG)
 
 
 def _check_upright(anat: np.ndarray, opts: AnalysisOptions) -> None:

@@ -100,3 +100,27 @@ def test_each_line_follows_only_its_own_region(model: PoseModel, path: object) -
     s, h = change(_region_turn(rgb, pivot, torso, -TURN_DEG, upper=False))
     assert s == pytest.approx(0.0, abs=CHANGE_TOL_DEG)
     assert h == pytest.approx(-TURN_DEG, abs=CHANGE_TOL_DEG)
+
+
+def test_the_straightening_turn_goes_to_the_fixed_point_and_never_runs_away() -> None:
+    """The next turn is where a line straightened by it would read level: with a model that reads
+    half of a residual tilt (reading = turn + 0.5 (true - turn)) two rounds find the true tilt; a
+    reading that follows the turn whole (a pose the model cannot read steadily: a 5 % crop once drove
+    a hip line from 16° to 80°) is not chased beyond MAX_STRAIGHTEN_SHIFT_DEG of the first reading;
+    and such rounds are reported as not settled."""
+    from posture.analysis import MAX_STRAIGHTEN_SHIFT_DEG, _fixed_point, _settled
+
+    true = 6.0
+
+    def read(turn: float) -> float:
+        return turn + 0.5 * (true - turn)
+
+    rounds = [(3.0, read(3.0)), (4.5, read(4.5))]
+    assert _fixed_point(rounds, True, 3.0) == pytest.approx(true)
+    assert _fixed_point(rounds, False, 3.0) == pytest.approx(read(4.5))  # plain iteration
+    runaway = [(16.0, 23.0), (23.0, 31.0), (24.0, 33.0)]  # the reading runs ahead of every turn
+    nxt = _fixed_point(runaway, True, 15.6)
+    assert nxt == pytest.approx(15.6 + MAX_STRAIGHTEN_SHIFT_DEG)
+    assert not _settled([((23.0, 0.0), (31.0, 0.1)), ((23.6, 0.0), (31.7, 0.1))])  # 8° off level
+    assert not _settled([((1.0, 0.0), (1.1, 0.1)), ((1.1, 0.1), (3.5, 0.1))])  # jumped 2.4°
+    assert _settled([((10.2, -4.4), (10.9, -4.7)), ((10.9, -4.7), (11.1, -4.8))])
