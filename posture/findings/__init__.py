@@ -25,7 +25,7 @@ from posture.findings.exercises import (
 )
 
 # the one rule for "clear", over front and side views (the cards, both PDFs and the drawing use it)
-from posture.findings.judge import SIDE_MEASUREMENTS, band, counts, noise_band
+from posture.findings.judge import SIDE_MEASUREMENTS, band, counts, noise_band, reference
 from posture.findings.rules import (
     DISCLAIMER,
     MARKED,
@@ -89,6 +89,7 @@ __all__ = [
     "noise_band",
     "other",
     "parse_exercises",
+    "reference",
     "select_exercises",
     "shipped_exercises_path",
     "user_exercises_path",

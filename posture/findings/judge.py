@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from posture.constants import UNIT_CM
 from posture.findings.across import AcrossOptions, side_cutoffs, side_excess
 from posture.findings.rules import NOISE, FindingOptions
 from posture.metrics import Measurement
@@ -29,6 +30,13 @@ def noise_band(m: Measurement, options: FindingOptions | None = None,
     if m.name in SIDE_MEASUREMENTS:
         return side_cutoffs(m, across or AcrossOptions()).noise
     return (options or FindingOptions()).cutoffs(m).noise
+
+
+def reference(m: Measurement, across: AcrossOptions | None = None) -> float:
+    """The value ``m`` is counted from: the published average of a side view's cm offset, else 0."""
+    if m.name in SIDE_MEASUREMENTS and m.unit == UNIT_CM:
+        return (across or AcrossOptions()).offset_reference_cm(m.name)
+    return 0.0
 
 
 def _excess(m: Measurement, across: AcrossOptions | None) -> float:

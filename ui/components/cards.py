@@ -13,8 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from posture.constants import UNIT_CM
-from posture.findings import SIDE_MEASUREMENTS, AcrossOptions, FindingOptions, counts, noise_band
+from posture.findings import FindingOptions, counts, noise_band, reference
 from posture.formatting import UNAVAILABLE, format_number, format_value
 from posture.metrics import Measurement
 from posture.significance import CLEAR_RULE, UNCERTAINTY_COVERS, WITHIN_NOISE
@@ -47,8 +46,8 @@ def band_text(m: Measurement, options: FindingOptions | None = None) -> str:
     """The card's noise-band caption, e.g. 'noise band ±1.0°' (a side view's cm offset: around the
     published average, from which it is counted)."""
     text = f"noise band ±{format_number(noise_band(m, options), m.unit, signed=False)}"
-    ref = AcrossOptions().offset_reference_cm(m.name) if m.unit == UNIT_CM else 0.0
-    if m.name in SIDE_MEASUREMENTS and ref:
+    ref = reference(m)
+    if ref:
         text += f" around the published average {format_number(ref, m.unit)}"
     return text
 
