@@ -12,6 +12,8 @@ pixels x right, y DOWN.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -46,17 +48,26 @@ BLUR_KERNEL_DIVISOR = 3
 BLUR_MIN_KERNEL_PX = 3
 
 
-# One set of cascades per thread: an OpenCV CascadeClassifier is not safe to share between threads
-# (two sessions checking a view at once made detectMultiScale raise cv2.error in the app server).
-_local = threading.local()
+# A CascadeClassifier is not safe to share between threads (two sessions checking a view at once made
+# detectMultiScale raise cv2.error in the app server), so each call borrows a set of its own from a
+# free list and gives it back: as many sets as calls ever ran at once, loaded once each. (One set per
+# thread reloaded the two XML files on every analysis in the app: Streamlit runs each script run in a
+# new thread.)
+_free: list[tuple[cv2.CascadeClassifier, ...]] = []
+_free_lock = threading.Lock()
 
 
-def _cascades() -> tuple[cv2.CascadeClassifier, ...]:
-    cached: tuple[cv2.CascadeClassifier, ...] | None = getattr(_local, "cascades", None)
-    if cached is None:
-        cached = _load_cascades()
-        _local.cascades = cached
-    return cached
+@contextmanager
+def _cascades() -> Iterator[tuple[cv2.CascadeClassifier, ...]]:
+    with _free_lock:
+        borrowed = _free.pop() if _free else None
+    if borrowed is None:
+        borrowed = _load_cascades()
+    try:
+        yield borrowed
+    finally:
+        with _free_lock:
+            _free.append(borrowed)
 
 
 def _load_cascades() -> tuple[cv2.CascadeClassifier, ...]:
@@ -95,15 +106,16 @@ def find_faces(rgb: np.ndarray, box: tuple[int, int, int, int]) -> tuple[bool, b
     s = HEAD_TARGET_PX / crop.shape[0]
     crop = cv2.resize(crop, None, fx=s, fy=s, interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
     crop = cv2.equalizeHist(crop)
-    for c in _cascades():
-        found = c.detectMultiScale(
-            crop,
-            scaleFactor=CASCADE_SCALE_FACTOR,
-            minNeighbors=CASCADE_MIN_NEIGHBORS,
-            minSize=(CASCADE_MIN_FACE_PX, CASCADE_MIN_FACE_PX),
-        )
-        if len(found):
-            return True, True
+    with _cascades() as cascades:
+        for c in cascades:
+            found = c.detectMultiScale(
+                crop,
+                scaleFactor=CASCADE_SCALE_FACTOR,
+                minNeighbors=CASCADE_MIN_NEIGHBORS,
+                minSize=(CASCADE_MIN_FACE_PX, CASCADE_MIN_FACE_PX),
+            )
+            if len(found):
+                return True, True
     return True, False
 
 

@@ -286,13 +286,34 @@ class BodyTurn:
         out = rgb.copy()
         if x1 <= x0 or y1 <= y0:
             return out
-        xx, yy = np.meshgrid(np.arange(x0, x1, dtype=np.float64), np.arange(y0, y1, dtype=np.float64))
-        src = self.source_of(np.stack([xx.ravel(), yy.ravel()], axis=1))
-        map_x = src[:, 0].reshape(xx.shape).astype(np.float32)
-        map_y = src[:, 1].reshape(xx.shape).astype(np.float32)
+        map_x, map_y = self.source_map(x0, y0, x1, y1)
         out[y0:y1, x0:x1] = cv2.remap(rgb, map_x, map_y, interpolation=cv2.INTER_LINEAR,
                                       borderMode=cv2.BORDER_REFLECT_101)
         return out
+
+    def source_map(self, x0: int, y0: int, x1: int, y1: int) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`source_of` for every pixel of the rows y0..y1-1 and columns x0..x1-1 (the remap's
+        two float32 maps), the same numbers computed for a whole window at once: the turn is constant
+        above and below the waist band, so the trigonometry runs only inside the band (on a 2048 px
+        photo this took ~1 s per straightening round pixel by pixel)."""
+        r = math.radians(self.level_deg)
+        dx = (np.arange(x0, x1, dtype=np.float64) - self.pivot[0])[None, :]
+        dy = (np.arange(y0, y1, dtype=np.float64) - self.pivot[1])[:, None]
+        v = -dx * math.sin(r) + dy * math.cos(r)  # as in angles(), broadcast over the window
+        t = np.clip((v + self.band_px / 2.0) / max(self.band_px, 1.0), 0.0, 1.0)
+        ramp = (t > 0.0) & (t < 1.0)
+        tb = t[ramp]
+        span = self.lower_cw_deg - self.upper_cw_deg
+        ends = np.radians(np.array([self.upper_cw_deg + span * 0.0, self.upper_cw_deg + span * 1.0]))
+        below = t >= 1.0
+        c = np.where(below, math.cos(float(ends[1])), math.cos(float(ends[0])))
+        s = np.where(below, math.sin(float(ends[1])), math.sin(float(ends[0])))
+        inside = np.radians(self.upper_cw_deg + span * (tb * tb * (3.0 - 2.0 * tb)))
+        c[ramp] = np.cos(inside)
+        s[ramp] = np.sin(inside)
+        map_x = (self.pivot[0] + c * dx + s * dy).astype(np.float32)
+        map_y = (self.pivot[1] - s * dx + c * dy).astype(np.float32)
+        return map_x, map_y
 
 
 def waist_pivot(points: np.ndarray, shoulders: tuple[int, int], hips: tuple[int, int]) -> tuple[

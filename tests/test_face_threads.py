@@ -5,7 +5,9 @@ from __future__ import annotations
 import threading
 
 import numpy as np
+import pytest
 
+from posture import face
 from posture.face import find_faces
 from tests.conftest import FRONT, rgb_of
 
@@ -42,3 +44,25 @@ def test_find_faces_from_many_threads_at_once_gives_the_serial_answer() -> None:
         t.join()
     assert not errors, errors[:3]
     assert not wrong
+
+
+def test_cascades_are_loaded_once_not_per_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Streamlit runs every script run in a new thread: the cascades a finished call used are
+    borrowed by the next one instead of being loaded from their XML files again."""
+    loads: list[int] = []
+    real = face._load_cascades
+
+    def counting() -> tuple[object, ...]:
+        loads.append(1)
+        return real()
+
+    monkeypatch.setattr(face, "_load_cascades", counting)
+    rgb = rgb_of(FRONT)
+    h, w = rgb.shape[:2]
+    answers = []
+    for _ in range(6):  # one after the other, each in a thread of its own
+        t = threading.Thread(target=lambda: answers.append(find_faces(rgb, (0, 0, w // 2, h // 3))))
+        t.start()
+        t.join()
+    assert len(answers) == 6 and len(set(answers)) == 1
+    assert len(loads) <= 1

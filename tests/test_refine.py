@@ -54,6 +54,25 @@ def test_source_of_maps_a_turned_landmark_back_exactly() -> None:
         assert np.allclose(turn.source_of(fwd), sel, atol=1e-9)
 
 
+@pytest.mark.parametrize("level_deg", [0.0, 4.0, -7.5])
+def test_the_window_map_is_source_of_at_every_pixel(level_deg: float) -> None:
+    """apply() builds its remap for a whole window at once (trigonometry only inside the waist band):
+    it must be exactly source_of() at each pixel, so the fast map changes no landmark."""
+    rng = np.random.default_rng(int(level_deg * 10) + 100)
+    for _ in range(8):
+        w, h = int(rng.integers(40, 300)), int(rng.integers(40, 300))
+        turn = BodyTurn(pivot=(float(rng.uniform(0, w)), float(rng.uniform(0, h))),
+                        upper_cw_deg=float(rng.uniform(-25, 25)), lower_cw_deg=float(rng.uniform(-25, 25)),
+                        band_px=float(rng.uniform(0.5, 120)), level_deg=level_deg)
+        x0, y0 = int(rng.integers(-30, 30)), int(rng.integers(-30, 30))
+        yy, xx = np.mgrid[y0:y0 + h, x0:x0 + w].astype(np.float64)
+        src = turn.source_of(np.stack([xx.ravel(), yy.ravel()], axis=1))
+        map_x, map_y = turn.source_map(x0, y0, x0 + w, y0 + h)
+        assert map_x.shape == (h, w) and map_x.dtype == np.float32
+        assert np.array_equal(map_x, src[:, 0].reshape(h, w).astype(np.float32))
+        assert np.array_equal(map_y, src[:, 1].reshape(h, w).astype(np.float32))
+
+
 def test_a_turn_levels_the_line_it_is_given() -> None:
     # a front-view shoulder line with the client's right (image left) 10 px lower over 200 px
     pts = np.zeros((33, 2))
