@@ -330,7 +330,8 @@ def analyze(
     mirrored: list[bool] = [False]
     passes_work = [primary.points]
     if opts.refine:
-        bbox = primary.bbox()
+        # the client's box along the level, as every crop below is turned level
+        bbox = primary.bbox(level_deg=roll)
         located: list[tuple[np.ndarray, bool]] = []
         if opts.locate_passes:
             # a few passes first, so that the final crop does not inherit the jitter of one pass
@@ -339,7 +340,7 @@ def analyze(
             )
             model_passes += len(opts.augmentations[: opts.locate_passes])
             if located:
-                boxes = np.array([RawPose(p).bbox() for p, _m in located])
+                boxes = np.array([RawPose(p).bbox(level_deg=roll) for p, _m in located])
                 bbox = tuple(float(v) for v in np.median(boxes, axis=0))  # type: ignore[assignment]
         # (not in a side view: the shoulder and hip lines it levels are frontal-plane lines)
         straighten = (bool(opts.straighten_passes) and len(located) >= MIN_REFINED_PASSES

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import multiprocessing
 import os
 import queue
@@ -138,11 +139,29 @@ class RawPose:
     points: np.ndarray = field(repr=False)
     mask: np.ndarray | None = field(repr=False, default=None)
 
-    def bbox(self, min_visibility: float = BBOX_MIN_VISIBILITY) -> tuple[float, float, float, float]:
-        """x0, y0, x1, y1 of the confidently placed landmarks."""
+    def bbox(self, min_visibility: float = BBOX_MIN_VISIBILITY,
+             level_deg: float = 0.0) -> tuple[float, float, float, float]:
+        """x0, y0, x1, y1 of the confidently placed landmarks.
+
+        With ``level_deg`` (the camera roll, clockwise on screen) the extents are measured along true
+        horizontal and vertical instead of the photo's rows and columns: the box is centred where the
+        levelled box's centre lies on the photo and is as wide and tall as the body is along the
+        level. That is what a crop turned level must frame: the photo's own box of a body seen on a
+        camera turned by 6° is ~10 % of its height wider, so the crop, and the lines the model reads
+        in it, would change with the camera."""
         pts = self.points[self.points[:, 2] >= min_visibility]
         if len(pts) < BBOX_MIN_POINTS:
             pts = self.points
+        if level_deg:
+            r = math.radians(level_deg)
+            c, s = math.cos(r), math.sin(r)
+            qx = c * pts[:, 0] + s * pts[:, 1]  # the points turned level (counter-clockwise by r)
+            qy = -s * pts[:, 0] + c * pts[:, 1]
+            half_w = (float(qx.max()) - float(qx.min())) / 2.0
+            half_h = (float(qy.max()) - float(qy.min())) / 2.0
+            mx, my = (float(qx.max()) + float(qx.min())) / 2.0, (float(qy.max()) + float(qy.min())) / 2.0
+            cx, cy = c * mx - s * my, s * mx + c * my  # that centre turned back onto the photo
+            return (cx - half_w, cy - half_h, cx + half_w, cy + half_h)
         return (
             float(pts[:, 0].min()),
             float(pts[:, 1].min()),

@@ -179,8 +179,8 @@ def refine_passes(
             if aug.mirror:
                 pts = pts[MIRROR_PERMUTATION]
             mapped.append(pts)
-        best = max(mapped, key=lambda p: box_iou(RawPose(p).bbox(), bbox))
-        if box_iou(RawPose(best).bbox(), bbox) >= MIN_PASS_IOU:
+        best = max(mapped, key=lambda p: box_iou(RawPose(p).bbox(level_deg=level_deg), bbox))
+        if box_iou(RawPose(best).bbox(level_deg=level_deg), bbox) >= MIN_PASS_IOU:
             results.append((best, aug.mirror))
     return results
 
@@ -351,6 +351,6 @@ def turned_passes(
         out.append((back, mirrored))
     if not found:
         return out, None
-    boxes = np.array([RawPose(p).bbox() for p, _m in found])
+    boxes = np.array([RawPose(p).bbox(level_deg=level_deg) for p, _m in found])
     med = np.median(boxes, axis=0)
     return out, (float(med[0]), float(med[1]), float(med[2]), float(med[3]))

@@ -9,7 +9,7 @@ import pytest
 from posture.analysis import AnalysisOptions, analyze
 from posture.imaging import Photo
 from posture.pose import Landmark as L
-from posture.pose import PoseModel
+from posture.pose import PoseModel, RawPose
 from posture.refine import BodyTurn, waist_pivot
 from posture.sides import View
 from tests.conftest import FRONT, SAMPLES, rgb_of
@@ -71,6 +71,34 @@ def test_the_window_map_is_source_of_at_every_pixel(level_deg: float) -> None:
         assert map_x.shape == (h, w) and map_x.dtype == np.float32
         assert np.array_equal(map_x, src[:, 0].reshape(h, w).astype(np.float32))
         assert np.array_equal(map_y, src[:, 1].reshape(h, w).astype(np.float32))
+
+
+@pytest.mark.parametrize("roll", [-6.0, -2.5, 4.0, 6.0])
+def test_the_box_along_the_level_does_not_change_with_the_camera(roll: float) -> None:
+    """A body seen on a camera turned by ``roll`` has the same box along the level as the untouched
+    body has along the photo's rows (so every crop turned level frames it alike); the photo's own
+    box of the turned body is wider."""
+    rng = np.random.default_rng(3)
+    pts = np.zeros((33, 3))
+    pts[:, 0] = rng.uniform(200, 320, 33)  # a standing body: tall and narrow
+    pts[:, 1] = rng.uniform(100, 500, 33)
+    pts[:4, :2] = [(200, 100), (320, 100), (200, 500), (320, 500)]  # head top, feet at the corners
+    pts[:, 2] = 0.9
+    r = np.radians(roll)
+    rot = np.array([[np.cos(r), -np.sin(r)], [np.sin(r), np.cos(r)]])  # clockwise on screen, y down
+    centre = np.array([400.0, 350.0])  # the camera turns about any point
+    turned = pts.copy()
+    turned[:, :2] = (pts[:, :2] - centre) @ rot.T + centre
+    x0, y0, x1, y1 = RawPose(pts).bbox()
+    tx0, ty0, tx1, ty1 = RawPose(turned).bbox(level_deg=roll)
+    assert tx1 - tx0 == pytest.approx(x1 - x0, abs=1e-9)
+    assert ty1 - ty0 == pytest.approx(y1 - y0, abs=1e-9)
+    # its centre is the untouched box's centre, carried by the camera's turn
+    expect = (np.array([(x0 + x1) / 2, (y0 + y1) / 2]) - centre) @ rot.T + centre
+    assert ((tx0 + tx1) / 2, (ty0 + ty1) / 2) == pytest.approx(tuple(expect), abs=1e-9)
+    ax0, _ay0, ax1, _ay1 = RawPose(turned).bbox()
+    assert ax1 - ax0 > (x1 - x0) + 10.0
+    assert RawPose(pts).bbox(level_deg=0.0) == RawPose(pts).bbox()
 
 
 def test_a_turn_levels_the_line_it_is_given() -> None:
