@@ -222,7 +222,12 @@ def arms_relaxed(pts: np.ndarray, opts: CaptureOptions) -> CaptureCheck:
         elif raised > opts.max_wrist_above_hip_torso:
             problems.append(f"the {side} hand is held up in front of the body")
     if not values:
-        return CaptureCheck("arms_relaxed", True, "The arms could not be seen; not checked.")
+        # neither arm was seen whole: held in front of the body (at work, seen from behind), hidden
+        # or out of the frame; arms hanging at the sides are seen beside the trunk in every view
+        return CaptureCheck("arms_relaxed", False,
+                            "Neither arm can be seen from the shoulder to the wrist (in front of the "
+                            "body, hidden or out of the frame): ask the client to let the arms hang "
+                            "loosely at the sides, where the camera sees them.")
     if problems:
         return CaptureCheck("arms_relaxed", False,
                             f"The arms are not relaxed ({_join(problems)}): ask the client to let the "

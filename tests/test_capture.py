@@ -113,6 +113,22 @@ def test_arms_out_fail_arms_relaxed() -> None:
     assert failed(c) == {"arms_relaxed"} and "held out" in c.check("arms_relaxed").message  # type: ignore[union-attr]
 
 
+def test_arms_not_seen_fail_arms_relaxed() -> None:
+    """Arms held in front of the body (a cook at the stove seen from behind) are not seen: that is no
+    relaxed stance, and the findings wait for the therapist (it was passed as "not checked")."""
+    p = neutral()
+    for side in ("LEFT", "RIGHT"):
+        p[L[f"{side}_ELBOW"], 2:] = 0.2
+        p[L[f"{side}_WRIST"], 2:] = 0.1
+    c = run(p)
+    assert failed(c) == {"arms_relaxed"}
+    assert "hang loosely at the sides" in c.check("arms_relaxed").message  # type: ignore[union-attr]
+    assert c.holds_findings
+    # one arm seen and hanging is enough (a side view sees the near arm only)
+    p[L.RIGHT_ELBOW, 2:] = p[L.RIGHT_WRIST, 2:] = 1.0
+    assert run(p).ok
+
+
 @pytest.mark.parametrize("pose", ["wide", "crossed", "together", "one_ahead", "one_knee_bent"])
 def test_stance_faults_fail_feet_stance(pose: str) -> None:
     p = neutral()
