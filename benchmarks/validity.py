@@ -42,7 +42,10 @@ pass (``refine=False``) on the same warped photos. The last line is machine read
 Photos: ``../shared/images`` (front and back views: ``annotated/index.json`` view and tier,
 ``shippable/``, ``unannotated/`` front photos, ``lateral/`` back views). Photos on which the analysis
 fails, with the person small in the frame (< 40% of its height) or cut (head or feet outside the
-frame or not visible) are skipped.
+frame or not visible) are skipped. Each photo is marked ``held`` when its untouched analysis holds the
+findings back (a stance or view check of ``posture.capture`` failed: an action pose, a raised arm,
+feet far apart); the summary repeats the region-turn figures on the other photos (``checked_*``), the
+ones whose readings the report interprets without the therapist's confirmation.
 """
 
 from __future__ import annotations
@@ -318,9 +321,11 @@ def _run(
     cams: tuple[float, ...],
     records: list[Record],
     passes: dict[str, list[int]],
+    held: set[str],
 ) -> int:
-    """Measure every photo (up to ``limit`` usable ones), appending to ``records`` and ``passes``;
-    return the number of photos measured."""
+    """Measure every photo (up to ``limit`` usable ones), appending to ``records`` and ``passes``
+    (and to ``held`` the photos whose untouched analysis holds its findings back: a stance or view
+    check failed); return the number of photos measured."""
     used = 0
     for item in items:
         if limit and used >= limit:
@@ -338,6 +343,9 @@ def _run(
             continue
         pivot, torso = waist(ours[1])
         toward_left = item.view.toward_left
+        capture = ours[1].capture
+        if capture is not None and capture.holds_findings:
+            held.add(item.path.name)
         mine: list[Record] = []
         for ptype, d, part, tilt, roll in perts:
             # the tilt change d: front view -> turn counter-clockwise on screen, back -> clockwise
@@ -375,7 +383,8 @@ def _run(
             sel = [r for r in recs if r.kind == kind and r.ptype == ptype and r.line == line]
             return summarize(sel)["slope"]
 
-        print(f"  {item.path.name[:40]:40s} {item.view.value[:4]}  "
+        mark = "held" if item.path.name in held else "ok  "
+        print(f"  {item.path.name[:40]:40s} {item.view.value[:4]} {mark} "
               + "  ".join(f"{k}: trunk {s(k, 'trunk', 'shoulder_tilt'):+.2f}/{s(k, 'trunk', 'hip_tilt'):+.2f}"
                           f" pelvis {s(k, 'pelvis', 'shoulder_tilt'):+.2f}/{s(k, 'pelvis', 'hip_tilt'):+.2f}"
                           for k in KINDS)
@@ -419,9 +428,10 @@ def main() -> int:
     shared_model()
     records: list[Record] = []
     passes: dict[str, list[int]] = {k: [] for k in KINDS}
+    held: set[str] = set()
     used, t0 = 0, time.perf_counter()
     try:
-        used = _run(items, args.limit, perts, cams, records, passes)
+        used = _run(items, args.limit, perts, cams, records, passes, held)
     except KeyboardInterrupt:  # Ctrl-C, kill -INT or kill -TERM: summarise the photos measured so far
         used = _photos_done(records)
         print(f"\ninterrupted: the summary covers the {used} photos measured so far")
@@ -491,6 +501,34 @@ def main() -> int:
               f"{out[('' if kind == 'ours' else 'raw_') + 'xtalk_shoulder_from_pelvis']:+.3f}/deg; "
               f"change error median {reg['med']:.3f} p90 {reg['p90']:.3f}; coverage {reg['cov']:.3f} "
               f"at median ± {reg['unc']:.3f}")
+    # the same figures on the photos whose stance the photo check accepts (findings not held back):
+    # the photos whose readings the report interprets without the therapist's confirmation
+    checked = [r for r in records if r.photo not in held and r.kind == "ours"]
+    n_checked = len({r.photo for r in checked})
+
+    def sel(ptype: str, line: str) -> dict[str, float]:
+        return summarize([r for r in checked if r.ptype == ptype and r.line == line])
+
+    creg = summarize([r for r in checked if r.ptype in ("trunk", "pelvis")])
+    out.update({
+        "checked_photos": float(n_checked),
+        "checked_gain_shoulder": sel("trunk", "shoulder_tilt")["slope"],
+        "checked_gain_hip": sel("pelvis", "hip_tilt")["slope"],
+        "checked_xtalk_hip_from_trunk": sel("trunk", "hip_tilt")["slope"],
+        "checked_xtalk_shoulder_from_pelvis": sel("pelvis", "shoulder_tilt")["slope"],
+        "checked_median_err": creg["med"],
+        "checked_p90_err": creg["p90"],
+        "checked_coverage": creg["cov"],
+        "checked_camera_max_err": max((abs(r.change) for r in checked if r.ptype == "camera"),
+                                      default=math.nan),
+        "checked_scene_max_err": max((abs(r.change) for r in checked if r.ptype == "scene"),
+                                     default=math.nan),
+    })
+    print(f"  ours on the {n_checked} photos the photo check accepts (findings not held back; "
+          f"{len(held)} held: {', '.join(sorted(held)) or 'none'}): gains shoulder "
+          f"{out['checked_gain_shoulder']:.3f} hip {out['checked_gain_hip']:.3f}; cross-talk "
+          f"{out['checked_xtalk_hip_from_trunk']:+.3f} / {out['checked_xtalk_shoulder_from_pelvis']:+.3f}; "
+          f"change error median {creg['med']:.3f} p90 {creg['p90']:.3f}; coverage {creg['cov']:.3f}")
     print(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in out.items()))
     return 0
 
