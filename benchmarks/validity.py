@@ -51,6 +51,7 @@ ones whose readings the report interprets without the therapist's confirmation.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import signal
@@ -80,6 +81,9 @@ SHORT = {"shoulder_tilt": "shoulder", "hip_tilt": "hip"}
 WAIST_ABOVE_HIPS = 0.4
 # the band (torso lengths, centred on the waist row) over which the turn ramps from 0 to d
 BLEND_BAND = 0.15
+# the analysis's own straightening row and band (--analysis-waist, --analysis-band; default: the
+# analysis's defaults)
+ANALYSIS = {"waist": AnalysisOptions().straighten_waist, "band": AnalysisOptions().straighten_band}
 # the warp in use (--waist, --band)
 WARP = {"waist": WAIST_ABOVE_HIPS, "band": BLEND_BAND}
 # skip photos whose person spans less than this share of the photo's height
@@ -262,8 +266,10 @@ def perturbations(
 
 def read(rgb: np.ndarray, view: View, refine: bool, roll: float | None) -> tuple[Reading, Analysis] | None:
     """One analysis: levelled by the roll given, or by the scene (``roll=None``: auto level)."""
-    opts = (AnalysisOptions(refine=refine) if roll is None
-            else AnalysisOptions(refine=refine, auto_level=False, camera_roll_deg=roll))
+    opts = AnalysisOptions(refine=refine, straighten_waist=ANALYSIS["waist"],
+                           straighten_band=ANALYSIS["band"])
+    if roll is not None:
+        opts = dataclasses.replace(opts, auto_level=False, camera_roll_deg=roll)
     try:
         a = analyze(Photo.from_array(rgb), view, opts)
     except PostureError:
@@ -406,6 +412,11 @@ def main() -> int:
                          "fitted to the warp)")
     ap.add_argument("--band", type=float, default=BLEND_BAND,
                     help="the warp's blend band, torso lengths")
+    ap.add_argument("--analysis-waist", type=float, default=ANALYSIS["waist"],
+                    help="the row the analysis straightens the body about (AnalysisOptions."
+                         "straighten_waist), torso lengths above the hips")
+    ap.add_argument("--analysis-band", type=float, default=ANALYSIS["band"],
+                    help="the band of the analysis's straightening (AnalysisOptions.straighten_band)")
     args = ap.parse_args()
     folder = Path(args.images)
     if not folder.is_dir():
@@ -415,10 +426,12 @@ def main() -> int:
         return 2
     items = collect(folder)
     WARP.update(waist=args.waist, band=args.band)
+    ANALYSIS.update(waist=args.analysis_waist, band=args.analysis_band)
     steps = QUICK_STEPS if args.quick else FULL_STEPS
     cams = CAMERA_QUICK if args.quick else CAMERA_FULL
     perts = perturbations(steps, cams)
-    print(f"warp: waist row {WARP['waist']} torso lengths above the hips, blend band {WARP['band']}")
+    print(f"warp: waist row {WARP['waist']} torso lengths above the hips, blend band {WARP['band']}; "
+          f"the analysis straightens about {ANALYSIS['waist']}, band {ANALYSIS['band']}")
     print(f"photos from {folder}: {len(items)} front/back candidates; "
           f"{len(perts)} perturbations per photo (d = {', '.join(f'{d:+g}' for d in steps)})")
     # a run started in the background ignores SIGINT unless told otherwise; SIGTERM stops it the same

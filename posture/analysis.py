@@ -47,6 +47,7 @@ from posture.refine import (
     DEFAULT_AUGMENTATIONS,
     MAX_WAIST_BEND_DEG,
     SIDE_AUGMENTATIONS,
+    WAIST_ABOVE_HIPS,
     WAIST_BAND,
     Augmentation,
     BodyTurn,
@@ -135,6 +136,12 @@ class AnalysisOptions:
     # Each round's turn is the fixed point estimated from the rounds so far (see ``_fixed_point``)
     # instead of the last reading (False: plain iteration).
     straighten_extrapolate: bool = True
+    # The waist row the body is straightened about (torso lengths above the hip joints) and the band
+    # (torso lengths) across which the turn ramps from the upper region's to the lower's. A real side
+    # bend may sit elsewhere: benchmarks/validity.py --analysis-waist/--analysis-band measure other
+    # rows against warps bent at other rows (README, "Validity").
+    straighten_waist: float = WAIST_ABOVE_HIPS
+    straighten_band: float = WAIST_BAND
     # Landmarks below this visibility are not trusted for a measurement.
     min_visibility: float = 0.5
     # Landmark placement noise floor as a fraction of torso length (shoulder to hip midpoints).
@@ -349,12 +356,13 @@ def analyze(
             # each line read from its own region: the locate passes give a first reading of both
             # lines, then rounds of passes on the body straightened about the waist
             rounds = [located]
-            lines = _line_tilts([p for p, _m in located], [m for _p, m in located], v, roll, photo)
+            lines = _line_tilts([p for p, _m in located], [m for _p, m in located], v, roll, photo,
+                                opts.straighten_waist)
             first = lines
             target = (lines.shoulders, lines.hips)
             history: list[tuple[tuple[float, float], tuple[float, float]]] = []
             for n in opts.straighten_passes:
-                turn = _body_turn(target, lines, v, roll)
+                turn = _body_turn(target, lines, v, roll, opts.straighten_band)
                 augs = opts.augmentations[:n]
                 turned, turned_box = turned_passes(net, rgb, bbox, augs, opts.canonical_height, turn,
                                                    roll)
@@ -365,7 +373,8 @@ def analyze(
                 # the next round's crop frames the straightened body, as found on this round's
                 # turned photo (the next turn differs from this one by a fraction of a degree)
                 bbox = turned_box
-                lines = _line_tilts([p for p, _m in turned], [m for _p, m in turned], v, roll, photo)
+                lines = _line_tilts([p for p, _m in turned], [m for _p, m in turned], v, roll, photo,
+                                    opts.straighten_waist)
                 history.append((_turn_tilts(turn, v), (lines.shoulders, lines.hips)))
                 target = (
                     _fixed_point([(e[0], c[0]) for e, c in history], opts.straighten_extrapolate,
@@ -627,7 +636,8 @@ class _Lines:
 
 
 def _line_tilts(
-    passes_work: list[np.ndarray], mirrored: list[bool], view: View, roll: float, photo: Photo
+    passes_work: list[np.ndarray], mirrored: list[bool], view: View, roll: float, photo: Photo,
+    waist: float = WAIST_ABOVE_HIPS,
 ) -> _Lines:
     """The shoulder and hip lines of the consensus of ``passes_work`` (working-copy pixels), against
     true horizontal (i.e. with the camera roll that the crops undo)."""
@@ -639,11 +649,13 @@ def _line_tilts(
     def tilt(right: L, left: L) -> float:
         return tilt_deg((lv[right, 0], lv[right, 1]), (lv[left, 0], lv[left, 1]), view.toward_left)
 
-    pivot, torso = waist_pivot(anat, (L.RIGHT_SHOULDER, L.LEFT_SHOULDER), (L.RIGHT_HIP, L.LEFT_HIP))
+    pivot, torso = waist_pivot(anat, (L.RIGHT_SHOULDER, L.LEFT_SHOULDER), (L.RIGHT_HIP, L.LEFT_HIP),
+                               waist)
     return _Lines(tilt(L.RIGHT_SHOULDER, L.LEFT_SHOULDER), tilt(L.RIGHT_HIP, L.LEFT_HIP), pivot, torso)
 
 
-def _body_turn(target: tuple[float, float], lines: _Lines, view: View, roll: float) -> BodyTurn:
+def _body_turn(target: tuple[float, float], lines: _Lines, view: View, roll: float,
+               band: float = WAIST_BAND) -> BodyTurn:
     """The turn that shows the model a neutral body: the region above the waist turned so that a
     shoulder line of tilt ``target[0]`` is level, the region below so that a hip line of tilt
     ``target[1]`` is (the bend between them capped at :data:`MAX_WAIST_BEND_DEG`)."""
@@ -657,7 +669,7 @@ def _body_turn(target: tuple[float, float], lines: _Lines, view: View, roll: flo
         pivot=lines.pivot,
         upper_cw_deg=view.toward_left * (shared + half_bend),
         lower_cw_deg=view.toward_left * (shared - half_bend),
-        band_px=WAIST_BAND * lines.torso,
+        band_px=band * lines.torso,
         level_deg=roll,
     )
 

@@ -29,6 +29,8 @@ __all__ = [
     "DEFAULT_AUGMENTATIONS",
     "MAX_WAIST_BEND_DEG",
     "SIDE_AUGMENTATIONS",
+    "WAIST_ABOVE_HIPS",
+    "WAIST_BAND",
     "Augmentation",
     "BodyTurn",
     "crop_transform",
@@ -316,13 +318,14 @@ class BodyTurn:
         return map_x, map_y
 
 
-def waist_pivot(points: np.ndarray, shoulders: tuple[int, int], hips: tuple[int, int]) -> tuple[
-        tuple[float, float], float]:
-    """The waist centre (:data:`WAIST_ABOVE_HIPS` torso lengths above the hip midpoint on the trunk
-    axis) and the torso length, from landmark rows ``shoulders`` and ``hips`` of ``points``."""
+def waist_pivot(points: np.ndarray, shoulders: tuple[int, int], hips: tuple[int, int],
+                above: float = WAIST_ABOVE_HIPS) -> tuple[tuple[float, float], float]:
+    """The waist centre (``above`` torso lengths above the hip midpoint on the trunk axis, default
+    :data:`WAIST_ABOVE_HIPS`) and the torso length, from landmark rows ``shoulders`` and ``hips`` of
+    ``points``."""
     sh = (points[shoulders[0], :2] + points[shoulders[1], :2]) / 2.0
     hp = (points[hips[0], :2] + points[hips[1], :2]) / 2.0
-    p = hp + WAIST_ABOVE_HIPS * (sh - hp)
+    p = hp + above * (sh - hp)
     return (float(p[0]), float(p[1])), float(np.hypot(*(sh - hp)))
 
 
