@@ -258,14 +258,21 @@ class BodyTurn:
     band_px: float
     level_deg: float = 0.0
 
+    def _band_fraction(self, dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
+        """How far into the waist band (0 above it, 1 below) each point lies, from its offset from the
+        pivot; rows are measured along true vertical."""
+        r = math.radians(self.level_deg)
+        v = -dx * math.sin(r) + dy * math.cos(r)  # height below the waist row, along true vertical
+        return np.clip((v + self.band_px / 2.0) / max(self.band_px, 1.0), 0.0, 1.0)
+
+    def _angle_at(self, t: np.ndarray) -> np.ndarray:
+        """The turn (radians, clockwise on screen) at band fraction ``t`` (a smoothstep ramp)."""
+        lower = t * t * (3.0 - 2.0 * t)
+        return np.asarray(np.radians(self.upper_cw_deg + (self.lower_cw_deg - self.upper_cw_deg) * lower))
+
     def angles(self, xy: np.ndarray) -> np.ndarray:
         """The turn (radians, clockwise on screen) at each point (N, 2) of the TURNED image."""
-        r = math.radians(self.level_deg)
-        dx, dy = xy[:, 0] - self.pivot[0], xy[:, 1] - self.pivot[1]
-        v = -dx * math.sin(r) + dy * math.cos(r)  # height below the waist row, along true vertical
-        t = np.clip((v + self.band_px / 2.0) / max(self.band_px, 1.0), 0.0, 1.0)
-        lower = t * t * (3.0 - 2.0 * t)
-        return np.radians(self.upper_cw_deg + (self.lower_cw_deg - self.upper_cw_deg) * lower)
+        return self._angle_at(self._band_fraction(xy[:, 0] - self.pivot[0], xy[:, 1] - self.pivot[1]))
 
     def source_of(self, xy: np.ndarray) -> np.ndarray:
         """Where each point (N, 2) of the turned image comes from in the original (the backward map;
@@ -298,19 +305,15 @@ class BodyTurn:
         two float32 maps), the same numbers computed for a whole window at once: the turn is constant
         above and below the waist band, so the trigonometry runs only inside the band (on a 2048 px
         photo this took ~1 s per straightening round pixel by pixel)."""
-        r = math.radians(self.level_deg)
         dx = (np.arange(x0, x1, dtype=np.float64) - self.pivot[0])[None, :]
         dy = (np.arange(y0, y1, dtype=np.float64) - self.pivot[1])[:, None]
-        v = -dx * math.sin(r) + dy * math.cos(r)  # as in angles(), broadcast over the window
-        t = np.clip((v + self.band_px / 2.0) / max(self.band_px, 1.0), 0.0, 1.0)
+        t = self._band_fraction(dx, dy)  # broadcast over the window
         ramp = (t > 0.0) & (t < 1.0)
-        tb = t[ramp]
-        span = self.lower_cw_deg - self.upper_cw_deg
-        ends = np.radians(np.array([self.upper_cw_deg + span * 0.0, self.upper_cw_deg + span * 1.0]))
-        below = t >= 1.0
-        c = np.where(below, math.cos(float(ends[1])), math.cos(float(ends[0])))
-        s = np.where(below, math.sin(float(ends[1])), math.sin(float(ends[0])))
-        inside = np.radians(self.upper_cw_deg + span * (tb * tb * (3.0 - 2.0 * tb)))
+        above, below = (float(a) for a in self._angle_at(np.array([0.0, 1.0])))
+        under = t >= 1.0
+        c = np.where(under, math.cos(below), math.cos(above))
+        s = np.where(under, math.sin(below), math.sin(above))
+        inside = self._angle_at(t[ramp])
         c[ramp] = np.cos(inside)
         s[ramp] = np.sin(inside)
         map_x = (self.pivot[0] + c * dx + s * dy).astype(np.float32)
