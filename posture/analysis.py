@@ -855,9 +855,10 @@ def _level(
                 "roll_sd_deg": float(est.roll_sd_deg or 0.0),
                 "reference": "scene verticals",
                 "confidence": round(float(est.confidence), 2),
+                "lines": "horizontal" if est.source == "horizontal lines" else "vertical",
                 "description": (
-                    f"measured against true vertical from {est.n_lines} scene lines "
-                    f"(camera roll {est.roll_deg:+.1f}°)"
+                    f"measured against true {'level' if est.source == 'horizontal lines' else 'vertical'}"
+                    f" from {est.n_lines} scene lines (camera roll {est.roll_deg:+.1f}°)"
                 ),
             }
     return {

@@ -293,13 +293,14 @@ def view_matches(conflict: str | None) -> CaptureCheck:
 
 
 def camera_level(reference: str) -> CaptureCheck:
-    """``reference``: the level's source ('scene verticals', 'manual', or 'photo edges' = none)."""
+    """``reference``: the level's source ('scene verticals' = straight scene lines, vertical or, when
+    the verticals do not suffice, level horizontals; 'manual'; or 'photo edges' = none)."""
     if reference == "photo edges":
         return CaptureCheck("camera_level", False,
                             "No level reference was found in the scene: include a door frame or a "
                             "wall corner in the photo, or enter the camera roll; until then the ± "
                             "includes a hand-held phone's tilt.")
-    how = "set by hand" if reference == "manual" else "from the scene's verticals"
+    how = "set by hand" if reference == "manual" else "from straight lines in the scene"
     return CaptureCheck("camera_level", True, f"The camera's level is known ({how}).")
 
 

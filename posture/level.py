@@ -120,9 +120,13 @@ class RollOptions:
     # A segment is an inlier if its direction points at the VP within this angle: LSD angles of long
     # segments are good to a few tenths of a degree; 1.25 deg leaves room for mild lens distortion.
     inlier_tol_deg: float = 1.25
-    # A vertical VP closer to the image centre than this (in working long sides) would need a pitch of
-    # ~60 deg; such intersections are crossings of unrelated lines, not a VP.
-    min_vp_distance: float = 0.5
+    # A vertical VP closer to the image centre than this (in working long sides) is not where a
+    # posture photo's verticals meet: a phone's main lens has a focal length of ~0.75 long sides
+    # (26 mm equivalent), so a VP at 1.5 needs a camera pitched ~27 deg up or down (at 0.5, ~56 deg),
+    # while a standing client is photographed with the phone at chest height, pitched a few degrees.
+    # Bundles that meet that close are receding lines (stair rails, a shelf seen at an angle) or
+    # crossings of unrelated lines; taken as verticals they put the level a few degrees off.
+    min_vp_distance: float = 1.5
     # RANSAC hypotheses (segment pairs). All pairs are tried when there are fewer than this.
     max_hypotheses: int = 400
     # Least-squares refinement rounds (refit VP, recompute inliers).

@@ -456,3 +456,26 @@ def test_real_photo_rotation(name: str) -> None:
             else:
                 assert est.reason.startswith(NO_REFERENCE_REASON)
     assert n_confident >= 1, "no rotated version gave a confident estimate"
+
+
+def test_receding_rails_are_not_scene_verticals() -> None:
+    """Stair rails seen at an angle converge to a point just above the photo: taken for verticals,
+    they would need a camera pitched ~50 deg and give a roll a few degrees off. With the vertical VP
+    kept at a distance a posture photo's pitch allows, they are no level reference; the steps (level
+    horizontals) are."""
+    img, mask, _ = make_scene(vp_dist=None, verticals=[], shelves=False)
+    cx, cy = (W - 1) / 2.0, (H - 1) / 2.0
+    near_vp = (cx + 0.04 * H, cy - 0.9 * H)  # ~1 long side above the centre, slightly right
+    for fx, fy in ((-0.44, 0.20), (-0.38, 0.26), (-0.32, 0.32), (0.34, 0.20), (0.40, 0.26), (0.46, 0.32)):
+        _draw(img, _line_toward(cx + fx * W, cy + fy * H, near_vp, 0.2 * H), (30, 30, 30), 5)
+    for fy in (0.05, 0.16, 0.27, 0.38, 0.47):  # the steps, left and right of the person
+        _draw(img, (0.02 * W, cy + fy * H, 0.28 * W, cy + fy * H), (60, 50, 50), 4)
+        _draw(img, (0.72 * W, cy + fy * H, 0.98 * W, cy + fy * H), (60, 50, 50), 4)
+    rail_roll = math.degrees(math.atan2(near_vp[0] - cx, cy - near_vp[1]))  # the VP above: down flips
+    assert abs(rail_roll) > 2.0
+    old = estimate_roll(img, mask, RollOptions(min_vp_distance=0.5))
+    assert old.source == "vertical vanishing point"  # the trap is real: the rails were the level
+    assert abs(_assert_confident(old) - rail_roll) < 0.5
+    new = estimate_roll(img, mask)
+    assert new.source == "horizontal lines"
+    assert abs(_assert_confident(new)) <= TOL_DEG
