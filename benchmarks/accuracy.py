@@ -57,7 +57,7 @@ class Perturbation:
 def _resize(s: float) -> Callable[[np.ndarray], np.ndarray]:
     def f(rgb: np.ndarray) -> np.ndarray:
         interp = cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC
-        return cv2.resize(rgb, None, fx=s, fy=s, interpolation=interp)
+        return np.asarray(cv2.resize(rgb, None, fx=s, fy=s, interpolation=interp))
 
     return f
 
@@ -78,7 +78,8 @@ def _roll(theta: float) -> Callable[[np.ndarray], np.ndarray]:
         pad = cv2.copyMakeBorder(rgb, h // 10, h // 10, w // 10, w // 10, cv2.BORDER_REPLICATE)
         ph, pw = pad.shape[:2]
         m = cv2.getRotationMatrix2D((pw / 2, ph / 2), -theta, 1.0)  # clockwise on screen
-        return cv2.warpAffine(pad, m, (pw, ph), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return np.asarray(cv2.warpAffine(pad, m, (pw, ph), flags=cv2.INTER_LINEAR,
+                                         borderMode=cv2.BORDER_REPLICATE))
 
     return f
 
@@ -304,7 +305,7 @@ def main() -> int:
             rgb = np.ascontiguousarray(load_photo(item.path).rgb)
         except PostureError:
             continue
-        per = {}
+        per: dict[str, tuple[dict[str, tuple[float, float]], dict[str, list[float]], list[bool]]] = {}
         for kind, refine in (("ours", True), ("raw", False)):
             base = measure(rgb, item.view, refine, 0.0)
             if base is None or any(t not in base for t in TILTS):

@@ -30,8 +30,8 @@ PARTS = (
 
 
 def main() -> int:
-    import mediapipe  # type: ignore[import-untyped]
-    from mediapipe.tasks.python.metadata.metadata_writers import (  # type: ignore[import-untyped]
+    import mediapipe
+    from mediapipe.tasks.python.metadata.metadata_writers import (
         metadata_writer,
         model_asset_bundle_utils,
     )

@@ -181,13 +181,20 @@ def render_config(serve_dir: Path, *, listen: str, app_port: int, guard_port: in
     return conf
 
 
+def _name(p: subprocess.Popen[bytes]) -> str:
+    """The program a child runs (its first argument), for a log line."""
+    args = p.args
+    first = args[0] if isinstance(args, (list, tuple)) and args else args
+    return Path(os.fsdecode(first) if isinstance(first, (str, bytes)) else str(first)).name
+
+
 def wait_port(port: int, procs: list[subprocess.Popen[bytes]], timeout_s: float,
               host: str = "127.0.0.1") -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         for p in procs:
             if p.poll() is not None:
-                raise SystemExit(f"serve: {p.args[0]} exited with status {p.returncode}")
+                raise SystemExit(f"serve: {_name(p)} exited with status {p.returncode}")
         with socket.socket() as s:
             if s.connect_ex((host, port)) == 0:
                 return
@@ -250,7 +257,7 @@ def main() -> int:
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)
         dead = next(p for p in procs if p.poll() is not None)
-        log(f"{Path(str(dead.args[0])).name} exited with status {dead.returncode}; stopping")
+        log(f"{_name(dead)} exited with status {dead.returncode}; stopping")
         return 1
     except KeyboardInterrupt:
         return 0

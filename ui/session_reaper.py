@@ -63,7 +63,7 @@ def sweep(rt: Any, seen: dict[str, tuple[Any, float]], now: float, ttl_s: float)
     mgr = getattr(rt, "_session_mgr", None)
     storage = getattr(mgr, "_session_storage", None)
     async_objs = getattr(rt, "_async_objs", None)
-    if storage is None or async_objs is None:  # not a served runtime (e.g. AppTest): nothing to do
+    if mgr is None or storage is None or async_objs is None:  # not a served runtime (AppTest): nothing
         return 0
     stored = {info.session.id: info.session for info in storage.list()}
     for sid, session in stored.items():
