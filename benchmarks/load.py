@@ -13,13 +13,17 @@ first analysis loads the model; it is not counted).
 
 Printed per N: the time to the FIRST result and to the LAST; then last(N)/one where ``one`` is the
 N=1 result (min over ``--repeats``; each N's figures are the minimum of the repeats' first/last,
-too); the app server's CPU seconds per session (from /proc: less sensitive to other load than the
+too); when the server was last busy (>= 0.5 cores, /proc sampled every 0.1 s: its last analysis done,
+before the pages render their results; here the test browser renders N pages on the server's own 2
+cores after it, in a clinic each room's tablet renders its own) and that time's ratio to N=1; the app
+server's CPU seconds per session (from /proc: less sensitive to other load than the
 wall times) and the machine's 1-minute load average after the round. The machine is shared (2
 cores): run it when nothing else is running - the load average says whether it was. The last line
 is machine readable::
 
     load_one_s=<x> load_last2_s=<..> load_last4_s=<..> load_last8_s=<..> ratio_last4_one=<r> \
-mismatches=<m> errors=<e> workers=<w> spread=<s> cores=<c>
+server_done_one_s=<..> server_done_last4_s=<..> ratio_server4_one=<..> mismatches=<m> errors=<e> \
+workers=<w> spread=<s> cores=<c> browser_idle=<0|1>
 
 The server inherits the environment: ``POSTURE_POSE_WORKERS=1`` is the old single landmarker,
 ``POSTURE_POSE_SPREAD=0`` keeps sessions side by side without spreading one analysis's passes.
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import sys
 import tempfile
@@ -71,6 +76,10 @@ HANG_GUARD_S = 600.0
 # once a first card is on the page, the card with a given label must be there within this
 CARD_WAIT_S = 30.0
 SHOULDER, HIP = "shoulder_tilt", "hip_tilt"
+# the server counts as busy while it uses at least this many cores (an analysis uses one or two; a
+# Streamlit rerun without model passes ~0.1-0.2), sampled every SAMPLE_S
+BUSY_CORES = 0.5
+SAMPLE_S = 0.1
 # the test browser's N pages are rendered on the server's own 2 cores here (in a clinic they run on
 # the rooms' tablets), so by default it runs under SCHED_IDLE (util-linux chrt) and yields the CPU
 # to the server it measures
@@ -101,6 +110,9 @@ class Round:
     last_s: float
     outcomes: tuple[Outcome, ...]
     server_cpu_s: float = float("nan")  # the app server's CPU seconds during the round
+    # seconds from the common start to the end of the server's last busy stretch (>= BUSY_CORES):
+    # when the last analysis was done on the server, before the pages rendered their results
+    server_done_s: float = float("nan")
     loadavg: float = float("nan")  # the machine's 1-minute load average after it
 
 
@@ -171,11 +183,27 @@ async def _round(browser: Any, server: AppServer, names: list[str],
     ready: asyncio.Barrier = asyncio.Barrier(len(names))
     start: list[float] = []
     cpu0 = _cpu_s(server.proc.pid)
-    outcomes = await asyncio.gather(*(_session(browser, server, n, expected.get(n), ready, start)
-                                      for n in names))
+    samples: list[tuple[float, float]] = []  # (monotonic time, server CPU seconds)
+    done = asyncio.Event()
+
+    async def sample() -> None:
+        while not done.is_set():
+            samples.append((time.monotonic(), _cpu_s(server.proc.pid)))
+            await asyncio.sleep(SAMPLE_S)
+
+    sampler = asyncio.create_task(sample())
+    try:
+        outcomes = await asyncio.gather(*(_session(browser, server, n, expected.get(n), ready, start)
+                                          for n in names))
+    finally:
+        done.set()
+        await sampler
     secs = [o.seconds for o in outcomes]
+    busy_end = [t1 for (t0, c0), (t1, c1) in itertools.pairwise(samples)
+                if t1 > t0 and (c1 - c0) / (t1 - t0) >= BUSY_CORES]
+    server_done = (max(busy_end) - start[0]) if busy_end and start else float("nan")
     return Round(len(names), min(secs), max(secs), tuple(outcomes),
-                 _cpu_s(server.proc.pid) - cpu0, os.getloadavg()[0])
+                 _cpu_s(server.proc.pid) - cpu0, server_done, os.getloadavg()[0])
 
 
 def _browser_executable(tmp: Path, idle: bool) -> Path:
@@ -208,6 +236,7 @@ async def run(sessions: list[int], repeats: int, expected: dict[str, Expected | 
                         rd = await _round(browser, server, list(PHOTOS[:n]), expected)
                         bad = [o for o in rd.outcomes if o.error or not o.matches]
                         print(f"  N={n} repeat {r + 1}: first {rd.first_s:.2f} s, last {rd.last_s:.2f} s, "
+                              f"server done {rd.server_done_s:.2f} s, "
                               f"server CPU {rd.server_cpu_s / n:.2f} s/session, load {rd.loadavg:.1f}"
                               + (f"  PROBLEMS: {[(o.name, o.error or 'wrong numbers') for o in bad]}"
                                  if bad else ""), flush=True)
@@ -247,26 +276,34 @@ def main(argv: list[str] | None = None) -> int:
 
     best: dict[int, tuple[float, float]] = {}
     cpu: dict[int, tuple[float, float]] = {}
+    served: dict[int, float] = {}
     for n in sorted(set(args.sessions)):
         mine = [rd for rd in rounds if rd.sessions == n]
         best[n] = (min(rd.first_s for rd in mine), min(rd.last_s for rd in mine))
+        served[n] = min(rd.server_done_s for rd in mine)
         cpu[n] = (min(rd.server_cpu_s for rd in mine) / n, max(rd.loadavg for rd in mine))
     one = best[1][1]
     mismatches = sum(not o.matches and not o.error for rd in rounds for o in rd.outcomes)
     errors = sum(bool(o.error) for rd in rounds for o in rd.outcomes)
     lines.append("")
     lines.append(f"{'N':>3} {'first result':>14} {'last result':>13} {'last/one':>9} "
-                 f"{'server CPU/session':>19} {'load avg':>9}")
+                 f"{'server done':>12} {'done/one':>9} {'server CPU/session':>19} {'load avg':>9}")
     for n, (first, last) in best.items():
         lines.append(f"{n:>3} {first:>12.2f} s {last:>11.2f} s {last / one:>9.2f} "
+                     f"{served[n]:>10.2f} s {served[n] / served[1]:>9.2f} "
                      f"{cpu[n][0]:>17.2f} s {cpu[n][1]:>9.1f}")
     lines.append("")
     lines.append(f"sessions showing another photo's numbers: {mismatches}; sessions with an error: {errors}")
     ratio4 = best[4][1] / one if 4 in best else float("nan")
     lines.append(f"last(4)/one = {ratio4:.2f} (goal <= 2.5 on 2 cores)")
+    server4 = served[4] / served[1] if 4 in served else float("nan")
+    lines.append(f"server side: its last busy moment, N=4 over N=1 = {server4:.2f} (the rest of 'last' is "
+                 "the pages rendering their results, here on the server's own cores)")
     fields = [f"load_one_s={one:.2f}"]
     fields += [f"load_last{n}_s={last:.2f}" for n, (_f, last) in best.items() if n != 1]
-    fields += [f"ratio_last4_one={ratio4:.2f}", f"mismatches={mismatches}", f"errors={errors}",
+    fields += [f"ratio_last4_one={ratio4:.2f}", f"server_done_one_s={served[1]:.2f}"]
+    fields += [f"server_done_last{n}_s={v:.2f}" for n, v in served.items() if n != 1]
+    fields += [f"ratio_server4_one={server4:.2f}", f"mismatches={mismatches}", f"errors={errors}",
                f"workers={workers}", f"spread={spread}", f"cores={cores}",
                f"browser_idle={int(idle)}"]
     lines.append(" ".join(fields))
