@@ -406,6 +406,10 @@ def main() -> int:
     ap.add_argument("--images", default=str(default), help="the shared test-photo folder")
     ap.add_argument("--limit", type=int, default=0, help="at most N usable photos (0 = all)")
     ap.add_argument("--quick", action="store_true", help="d = ±2, ±4 and camera ±4 only")
+    ap.add_argument("--photos", nargs="+", metavar="NAME",
+                    help="only the photos whose file name starts with one of these")
+    ap.add_argument("--scene-only", action="store_true",
+                    help="only the camera turned and levelled by the scene (the other rows print nan)")
     ap.add_argument("--waist", type=float, default=WAIST_ABOVE_HIPS,
                     help="the warp's waist row, torso lengths above the hips (the analysis straightens "
                          f"about its own fixed row, {WAIST_ABOVE_HIPS}: vary this to check that it is not "
@@ -425,11 +429,13 @@ def main() -> int:
         print("photos=0 status=missing")
         return 2
     items = collect(folder)
+    if args.photos:
+        items = [it for it in items if it.path.name.startswith(tuple(args.photos))]
     WARP.update(waist=args.waist, band=args.band)
     ANALYSIS.update(waist=args.analysis_waist, band=args.analysis_band)
     steps = QUICK_STEPS if args.quick else FULL_STEPS
     cams = CAMERA_QUICK if args.quick else CAMERA_FULL
-    perts = perturbations(steps, cams)
+    perts = [] if args.scene_only else perturbations(steps, cams)
     print(f"warp: waist row {WARP['waist']} torso lengths above the hips, blend band {WARP['band']}; "
           f"the analysis straightens about {ANALYSIS['waist']}, band {ANALYSIS['band']}")
     print(f"photos from {folder}: {len(items)} front/back candidates; "
