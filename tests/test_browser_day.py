@@ -175,7 +175,16 @@ def _wait_point(page: Any, server: AppServer, old: tuple[float, float], timeout_
     return out[0]
 
 
-def _json(page: Any, step: float) -> dict[str, Any]:
+def _settled(page: Any, server: AppServer, step: float) -> None:
+    """Wait for the page's rerun to finish: a click on a button that a rerun is replacing acts on
+    the page as it was (a download then carries the data of the run before)."""
+    status = page.locator('[data-testid="stStatusWidget"]')
+    wait_until(page, lambda: status.count() == 0 or not status.first.is_visible(),
+               timeout_s=step / 1000, what="the page's rerun to finish", server=server)
+
+
+def _json(page: Any, server: AppServer, step: float) -> dict[str, Any]:
+    _settled(page, server, step)
     with page.expect_download(timeout=step) as dl:
         page.get_by_role("button", name=re.compile("Download measurements")).click()
     doc: dict[str, Any] = json.loads(Path(dl.value.path()).read_text())
@@ -275,16 +284,10 @@ def _records_day(page: Any, server: AppServer, budget: Budget) -> None:
 
     # a click on a button that a rerun is replacing may act on the page as it was (the old date):
     # wait for each rerun to finish before the next click
-    status = page.locator('[data-testid="stStatusWidget"]')
-
-    def settled() -> None:
-        wait_until(page, lambda: status.count() == 0 or not status.first.is_visible(),
-                   timeout_s=step / 1000, what="the page's rerun to finish", server=server)
-
-    settled()
+    _settled(page, server, step)
     page.get_by_role("button", name="Make the report PDF").click()
     expect(page.get_by_role("button", name="Download the report (PDF)")).to_be_visible(timeout=step)
-    settled()
+    _settled(page, server, step)
     with page.expect_download(timeout=step) as dl:
         page.get_by_role("button", name="Download the report (PDF)").click()
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(Path(dl.value.path()).read_bytes())).pages)
@@ -324,15 +327,22 @@ def test_a_working_day_on_a_laptop_and_a_tablet(server: AppServer, budget: Budge
             shots["laptop"] = tmp_path / "laptop.png"
             page.screenshot(path=shots["laptop"])
 
-            before = _json(page, step)["landmarks"]["right_shoulder"]
+            before = _json(page, server, step)["landmarks"]["right_shoulder"]
             assert not before.get("manual")
             _save(page, budget, 1, new=True)
             x0, y0 = _zoom_point(page, step)
             page.get_by_role("button", name="→", exact=True).click()  # one photo pixel right
             x1, y1 = _wait_point(page, server, (x0, y0), budget.limit_s())
             assert (x1, y1) == (pytest.approx(x0 + 1.0, abs=0.051), pytest.approx(y0, abs=0.051))
-            after = _json(page, step)["landmarks"]["right_shoulder"]
-            assert after["manual"] is True
+            after: dict[str, Any] = {}
+
+            def nudged() -> bool:  # the download is built by the rerun the nudge started
+                after.clear()
+                after.update(_json(page, server, step)["landmarks"]["right_shoulder"])
+                return after.get("manual") is True
+
+            wait_until(page, nudged, timeout_s=budget.limit_s(), server=server,
+                       what="the measurements download to carry the nudged point")
             assert after["x"] == pytest.approx(before["x"] + 1.0, abs=0.11), (before, after)
             assert after["y"] == pytest.approx(before["y"], abs=0.11), (before, after)
             _save(page, budget, 2, new=False)  # the nudged analysis is another assessment
@@ -357,7 +367,7 @@ def test_a_working_day_on_a_laptop_and_a_tablet(server: AppServer, budget: Budge
 
             # tap the zoom 3 photo pixels right of the landmark: it lands there (to the zoom's
             # precision: one zoom pixel is a fraction of a photo pixel)
-            doc = _json(page, step)
+            doc = _json(page, server, step)
             full_w, full_h = int(doc["image"]["width"]), int(doc["image"]["height"])
             px, py = _zoom_point(page, step)
             win = zoom_window((px, py), full_w, full_h, display_width(full_w, full_h))
@@ -408,7 +418,7 @@ def test_a_working_day_on_a_laptop_and_a_tablet(server: AppServer, budget: Budge
                                    "y": people_box["height"] / 2})
             wait_for(page, RESULT, timeout_s=budget.limit_s(), server=server)
             expect(page.get_by_role("button", name="Choose another person")).to_be_visible()
-            doc = _json(page, step)
+            doc = _json(page, server, step)
             assert doc["method"]["person"] == 2
             shoulder = doc["landmarks"]["right_shoulder"]
             assert lo < shoulder["x"] < hi, (shoulder, lo, hi)
