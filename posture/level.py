@@ -36,7 +36,10 @@ How the roll is measured
    ``inlier_tol_deg``. For a camera whose principal point is the image centre, the direction from the
    image CENTRE toward the vertical VP is the image of "down"; its angle from the image's vertical axis is
    the roll. A naive median of line angles is biased by pitch whenever the verticals are not symmetric
-   about the centre; the VP is not.
+   about the centre; the VP is not. Two gates keep slanted structures out: the VP must lie at least
+   ``min_vp_distance`` from the centre (nearer would need a camera pitched ~27 deg or more: receding
+   stair rails meet there) and give a roll of at most ``max_roll_deg`` (a rail's parallel edges at
+   17 deg are not a phone held 17 deg off level).
 4. SECONDARY CUE - scene horizontals (shelves, the floor-wall line), used only when the verticals do not
    give a confident answer. Horizontals also converge (under yaw), and the direction from the centre
    toward their VP equals the horizon direction only if the horizon passes through the centre (no pitch).
@@ -117,6 +120,11 @@ class RollOptions:
     vertical_window_deg: float = 20.0
     # Candidate horizontals: within this angle of the image horizontal (secondary cue).
     horizontal_window_deg: float = 20.0
+    # The largest roll a level reference may give. A phone held more than ~12 deg off level is rare
+    # (and plain to see), while slanted straight structures at 13-20 deg pass the windows above: a
+    # stair rail's parallel edges read as "verticals" of a 17 deg roll. The candidate windows stay
+    # wider, for the convergence of true verticals near the image edges.
+    max_roll_deg: float = 12.0
     # A segment is an inlier if its direction points at the VP within this angle: LSD angles of long
     # segments are good to a few tenths of a degree; 1.25 deg leaves room for mild lens distortion.
     inlier_tol_deg: float = 1.25
@@ -184,6 +192,8 @@ class RollOptions:
             raise ValueError(f"detector must be 'auto', 'lsd' or 'hough', got {self.detector!r}")
         if self.work_long_side_px < 64:
             raise ValueError("work_long_side_px must be at least 64")
+        if self.max_roll_deg <= 0.0:
+            raise ValueError("max_roll_deg must be positive")
         if not 0.0 < self.inlier_tol_deg < self.vertical_window_deg:
             raise ValueError("inlier_tol_deg must be positive and smaller than the angle windows")
 
@@ -390,7 +400,8 @@ def _residuals_deg(vps: np.ndarray, seg: _Segments) -> np.ndarray:
 
 
 def _valid_vps(vps: np.ndarray, axis: Axis, window_deg: float, min_distance: float) -> np.ndarray:
-    """VPs lying in the axis direction from the centre, far enough away: bool (k,)."""
+    """VPs lying in the axis direction from the centre (within ``window_deg``: the largest roll
+    allowed), far enough away: bool (k,)."""
     direction = vps[:, :2]
     dir_norm = np.hypot(direction[:, 0], direction[:, 1])
     ok = dir_norm > 1e-12
@@ -442,6 +453,7 @@ def _fit_vp(all_seg: _Segments, axis: Axis, options: RollOptions) -> _VPFit | No
     weights = seg.length_px
     # A VP near the centre is a crossing of unrelated lines for either orientation.
     min_distance = options.min_vp_distance
+    max_roll = min(window, options.max_roll_deg)
 
     n_pairs = n * (n - 1) // 2
     if n_pairs <= options.max_hypotheses:
@@ -456,7 +468,7 @@ def _fit_vp(all_seg: _Segments, axis: Axis, options: RollOptions) -> _VPFit | No
     vps = np.cross(seg.lines[ii], seg.lines[jj])
     vps_norm = np.linalg.norm(vps, axis=1)
     vps = vps[vps_norm > 1e-15] / vps_norm[vps_norm > 1e-15][:, None]
-    vps = vps[_valid_vps(vps, axis, window, min_distance)]
+    vps = vps[_valid_vps(vps, axis, max_roll, min_distance)]
     if vps.shape[0] == 0:
         return None
 
@@ -475,7 +487,7 @@ def _fit_vp(all_seg: _Segments, axis: Axis, options: RollOptions) -> _VPFit | No
         scatter = (lines * w[:, None]).T @ lines
         _, vecs = np.linalg.eigh(scatter)
         candidate = vecs[:, 0]
-        if not _valid_vps(candidate[None, :], axis, window, min_distance)[0]:
+        if not _valid_vps(candidate[None, :], axis, max_roll, min_distance)[0]:
             break
         cand_res = _residuals_deg(candidate[None, :], seg)[0]
         cand_in = cand_res < tol

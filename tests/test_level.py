@@ -479,3 +479,25 @@ def test_receding_rails_are_not_scene_verticals() -> None:
     new = estimate_roll(img, mask)
     assert new.source == "horizontal lines"
     assert abs(_assert_confident(new)) <= TOL_DEG
+
+
+def test_a_slanted_rail_is_not_a_camera_roll() -> None:
+    """A stair rail's parallel edges at 17 deg to the photo's vertical pass the candidate window;
+    taken for verticals they would say the phone was held 17 deg off level. Beyond the largest
+    plausible roll they are no reference; the steps are."""
+    img, mask, _ = make_scene(vp_dist=None, verticals=[], shelves=False)
+    cx, cy = (W - 1) / 2.0, (H - 1) / 2.0
+    slant = math.radians(17.0)
+    for k in range(5):  # the rail's edges and the balustrade's: parallel, a few centimetres apart
+        x_c, y_c = cx - 0.40 * W + k * 0.04 * W, cy + 0.1 * H
+        dx, dy = math.sin(slant) * 0.3 * H, math.cos(slant) * 0.3 * H
+        _draw(img, (x_c + dx, y_c - dy, x_c - dx, y_c + dy), (30, 30, 30), 5)
+    for fy in (0.05, 0.16, 0.27, 0.38, 0.47):
+        _draw(img, (0.02 * W, cy + fy * H, 0.28 * W, cy + fy * H), (60, 50, 50), 4)
+        _draw(img, (0.72 * W, cy + fy * H, 0.98 * W, cy + fy * H), (60, 50, 50), 4)
+    old = estimate_roll(img, mask, RollOptions(max_roll_deg=20.0))
+    assert old.source == "vertical vanishing point"  # the trap is real
+    assert abs(abs(_assert_confident(old)) - 17.0) < 0.5
+    new = estimate_roll(img, mask)
+    assert new.source == "horizontal lines"
+    assert abs(_assert_confident(new)) <= TOL_DEG
