@@ -316,6 +316,11 @@ def summarize(recs: list[Record]) -> dict[str, float]:
     }
 
 
+def _median(xs: list[int]) -> float:
+    """The median, nan for none (``--scene-only`` counts no warped passes)."""
+    return float(statistics.median(xs)) if xs else math.nan
+
+
 def _photos_done(records: list[Record]) -> int:
     return len({r.photo for r in records})
 
@@ -461,8 +466,8 @@ def main() -> int:
         return 1
 
     print(f"\n{used} photos, {len(perts)} perturbations each, in {elapsed:.0f} s; "
-          f"model passes per analysis: ours {statistics.median(passes['ours']):.0f}, "
-          f"raw {statistics.median(passes['raw']):.0f}")
+          f"model passes per analysis: ours {_median(passes['ours']):.0f}, "
+          f"raw {_median(passes['raw']):.0f}")
     print("slope = least-squares slope of the measured change on d (gain where the truth is d, "
           "cross-talk where it is 0); err = |measured - true change| (deg); cov = share of true changes "
           "inside the stated change ± (sqrt(u1² + u2²), each u without its level part, which both photos "
