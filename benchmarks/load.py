@@ -13,9 +13,9 @@ first analysis loads the model; it is not counted).
 
 Printed per N: the time to the FIRST result and to the LAST; then last(N)/one where ``one`` is the
 N=1 result (min over ``--repeats``; each N's figures are the minimum of the repeats' first/last,
-too); when the server was last busy (>= 0.5 cores, /proc sampled every 0.1 s: its last analysis done,
-before the pages render their results; here the test browser renders N pages on the server's own 2
-cores after it, in a clinic each room's tablet renders its own) and that time's ratio to N=1; the app
+too); when the server was last busy (>= 0.5 cores, /proc sampled every 0.1 s: its analyses and the reruns
+the pages start once their results arrive; the test browser renders the N pages on the server's own 2
+cores, in a clinic each room's tablet renders its own) and that time's ratio to N=1; the app
 server's CPU seconds per session (from /proc: less sensitive to other load than the
 wall times) and the machine's 1-minute load average after the round. The machine is shared (2
 cores): run it when nothing else is running - the load average says whether it was. The last line
@@ -297,8 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     ratio4 = best[4][1] / one if 4 in best else float("nan")
     lines.append(f"last(4)/one = {ratio4:.2f} (goal <= 2.5 on 2 cores)")
     server4 = served[4] / served[1] if 4 in served else float("nan")
-    lines.append(f"server side: its last busy moment, N=4 over N=1 = {server4:.2f} (the rest of 'last' is "
-                 "the pages rendering their results, here on the server's own cores)")
+    lines.append(f"server side: the end of its last busy stretch, N=4 over N=1 = {server4:.2f}")
     fields = [f"load_one_s={one:.2f}"]
     fields += [f"load_last{n}_s={last:.2f}" for n, (_f, last) in best.items() if n != 1]
     fields += [f"ratio_last4_one={ratio4:.2f}", f"server_done_one_s={served[1]:.2f}"]
