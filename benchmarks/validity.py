@@ -73,6 +73,7 @@ from posture.imaging import Photo, load_photo  # noqa: E402
 from posture.metrics import Measurement  # noqa: E402
 from posture.pose import Landmark as L  # noqa: E402
 from posture.pose import shared_model  # noqa: E402
+from posture.refine import waist_pivot  # noqa: E402
 from posture.sides import View  # noqa: E402
 
 LINES = ("shoulder_tilt", "hip_tilt")
@@ -200,12 +201,9 @@ def usable(a: Analysis, height: int) -> str | None:
 
 
 def waist(a: Analysis) -> tuple[tuple[float, float], float]:
-    """Pivot (waist centre on the trunk axis) and torso length, in full-size pixels."""
-    sh = (a.landmarks[L.LEFT_SHOULDER, :2] + a.landmarks[L.RIGHT_SHOULDER, :2]) / 2.0
-    hp = (a.landmarks[L.LEFT_HIP, :2] + a.landmarks[L.RIGHT_HIP, :2]) / 2.0
-    torso = float(np.hypot(*(sh - hp)))
-    p = hp + WARP["waist"] * (sh - hp)
-    return (float(p[0]), float(p[1])), torso
+    """Pivot (the warp's waist row on the trunk axis) and torso length, in full-size pixels."""
+    return waist_pivot(a.landmarks, (L.RIGHT_SHOULDER, L.LEFT_SHOULDER), (L.RIGHT_HIP, L.LEFT_HIP),
+                       WARP["waist"])
 
 
 def _smoothstep(t: np.ndarray) -> np.ndarray:

@@ -637,7 +637,7 @@ class _Lines:
 
 def _line_tilts(
     passes_work: list[np.ndarray], mirrored: list[bool], view: View, roll: float, photo: Photo,
-    waist: float = WAIST_ABOVE_HIPS,
+    waist: float,
 ) -> _Lines:
     """The shoulder and hip lines of the consensus of ``passes_work`` (working-copy pixels), against
     true horizontal (i.e. with the camera roll that the crops undo)."""
@@ -655,7 +655,7 @@ def _line_tilts(
 
 
 def _body_turn(target: tuple[float, float], lines: _Lines, view: View, roll: float,
-               band: float = WAIST_BAND) -> BodyTurn:
+               band: float) -> BodyTurn:
     """The turn that shows the model a neutral body: the region above the waist turned so that a
     shoulder line of tilt ``target[0]`` is level, the region below so that a hip line of tilt
     ``target[1]`` is (the bend between them capped at :data:`MAX_WAIST_BEND_DEG`)."""
@@ -850,14 +850,15 @@ def _level(
     if opts.auto_level:
         est = estimate_roll(photo.rgb, mask)
         if est.confident and est.roll_deg is not None:
+            lines = "horizontal" if est.source == "horizontal lines" else "vertical"
             return {
                 "roll_deg": float(est.roll_deg),
                 "roll_sd_deg": float(est.roll_sd_deg or 0.0),
                 "reference": "scene verticals",
                 "confidence": round(float(est.confidence), 2),
-                "lines": "horizontal" if est.source == "horizontal lines" else "vertical",
+                "lines": lines,
                 "description": (
-                    f"measured against true {'level' if est.source == 'horizontal lines' else 'vertical'}"
+                    f"measured against true {'level' if lines == 'horizontal' else 'vertical'}"
                     f" from {est.n_lines} scene lines (camera roll {est.roll_deg:+.1f}°)"
                 ),
             }

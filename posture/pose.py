@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import math
 import multiprocessing
 import os
 import queue
@@ -47,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from posture.errors import ModelError
+from posture.geometry import level_points, rotate_points_cw
 
 BUNDLED_MODEL = Path(__file__).parent / "models" / "pose_landmarker_full.task"
 BUNDLED_MODEL_SHA256 = "d1a35b183b3de78e4e0deb2db371201caf61c07ae3c56bd7cbf2862015752cae"
@@ -153,14 +153,11 @@ class RawPose:
         if len(pts) < BBOX_MIN_POINTS:
             pts = self.points
         if level_deg:
-            r = math.radians(level_deg)
-            c, s = math.cos(r), math.sin(r)
-            qx = c * pts[:, 0] + s * pts[:, 1]  # the points turned level (counter-clockwise by r)
-            qy = -s * pts[:, 0] + c * pts[:, 1]
-            half_w = (float(qx.max()) - float(qx.min())) / 2.0
-            half_h = (float(qy.max()) - float(qy.min())) / 2.0
-            mx, my = (float(qx.max()) + float(qx.min())) / 2.0, (float(qy.max()) + float(qy.min())) / 2.0
-            cx, cy = c * mx - s * my, s * mx + c * my  # that centre turned back onto the photo
+            q = level_points(pts[:, :2], level_deg, (0.0, 0.0))  # the points turned level
+            lo, hi = q.min(axis=0), q.max(axis=0)
+            half_w, half_h = (float(v) for v in (hi - lo) / 2.0)
+            # that box's centre turned back onto the photo
+            cx, cy = (float(v) for v in rotate_points_cw((lo + hi)[None, :] / 2.0, level_deg, (0.0, 0.0))[0])
             return (cx - half_w, cy - half_h, cx + half_w, cy + half_h)
         return (
             float(pts[:, 0].min()),

@@ -181,9 +181,10 @@ def refine_passes(
             if aug.mirror:
                 pts = pts[MIRROR_PERMUTATION]
             mapped.append(pts)
-        best = max(mapped, key=lambda p: box_iou(RawPose(p).bbox(level_deg=level_deg), bbox))
-        if box_iou(RawPose(best).bbox(level_deg=level_deg), bbox) >= MIN_PASS_IOU:
-            results.append((best, aug.mirror))
+        ious = [box_iou(RawPose(p).bbox(level_deg=level_deg), bbox) for p in mapped]
+        best = int(np.argmax(ious))
+        if ious[best] >= MIN_PASS_IOU:
+            results.append((mapped[best], aug.mirror))
     return results
 
 
