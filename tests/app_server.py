@@ -219,6 +219,15 @@ def wait_until(page: Any, ready: Callable[[], bool], *, timeout_s: float, what: 
         page.wait_for_timeout(POLL_S * 1000)
 
 
+def wait_settled(page: Any, *, timeout_s: float, server: AppServer | None = None) -> float:
+    """Sync Playwright: wait for the page's rerun to finish (Streamlit's status widget gone). A click
+    on a button that a rerun is replacing acts on the page as it was: it may be lost, or a download
+    carries the data of the run before."""
+    status = page.locator('[data-testid="stStatusWidget"]')
+    return wait_until(page, lambda: status.count() == 0 or not status.first.is_visible(),
+                      timeout_s=timeout_s, what="the page's rerun to finish", server=server)
+
+
 def error_text(page: Any) -> str:
     """The text of every error box on the page ('' when there is none) - sync API."""
     return "\n".join(str(t) for t in page.locator(ERROR_BOXES).all_inner_texts())

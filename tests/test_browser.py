@@ -38,6 +38,7 @@ from tests.app_server import (
     Budget,
     error_text,
     wait_for,
+    wait_settled,
     wait_until,
 )
 from tests.conftest import FRONT, SAMPLES
@@ -124,7 +125,9 @@ def test_upload_click_to_correct_and_download(server: AppServer, budget: Budget,
             expect(page.get_by_text("uses hand-placed landmarks").first).to_be_visible()
             page.screenshot(path=tmp_path / "2-corrected.png")
 
-            # downloads: the JSON always, the PDF when the report package is installed
+            # downloads: the JSON always, the PDF when the report package is installed (once the
+            # correction's rerun has finished: a download carries the data of its run)
+            wait_settled(page, timeout_s=step / 1000, server=server)
             with page.expect_download(timeout=step) as dl:
                 page.get_by_role("button", name=re.compile("Download measurements")).click()
             data = json.loads(Path(dl.value.path()).read_text())

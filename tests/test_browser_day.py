@@ -36,6 +36,7 @@ from tests.app_server import (
     Budget,
     error_text,
     wait_for,
+    wait_settled,
     wait_until,
 )
 from tests.conftest import FRONT, SAMPLES
@@ -175,16 +176,8 @@ def _wait_point(page: Any, server: AppServer, old: tuple[float, float], timeout_
     return out[0]
 
 
-def _settled(page: Any, server: AppServer, step: float) -> None:
-    """Wait for the page's rerun to finish: a click on a button that a rerun is replacing acts on
-    the page as it was (a download then carries the data of the run before)."""
-    status = page.locator('[data-testid="stStatusWidget"]')
-    wait_until(page, lambda: status.count() == 0 or not status.first.is_visible(),
-               timeout_s=step / 1000, what="the page's rerun to finish", server=server)
-
-
 def _json(page: Any, server: AppServer, step: float) -> dict[str, Any]:
-    _settled(page, server, step)
+    wait_settled(page, timeout_s=step / 1000, server=server)
     with page.expect_download(timeout=step) as dl:
         page.get_by_role("button", name=re.compile("Download measurements")).click()
     doc: dict[str, Any] = json.loads(Path(dl.value.path()).read_text())
@@ -284,10 +277,10 @@ def _records_day(page: Any, server: AppServer, budget: Budget) -> None:
 
     # a click on a button that a rerun is replacing may act on the page as it was (the old date):
     # wait for each rerun to finish before the next click
-    _settled(page, server, step)
+    wait_settled(page, timeout_s=step / 1000, server=server)
     page.get_by_role("button", name="Make the report PDF").click()
     expect(page.get_by_role("button", name="Download the report (PDF)")).to_be_visible(timeout=step)
-    _settled(page, server, step)
+    wait_settled(page, timeout_s=step / 1000, server=server)
     with page.expect_download(timeout=step) as dl:
         page.get_by_role("button", name="Download the report (PDF)").click()
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(Path(dl.value.path()).read_bytes())).pages)

@@ -28,6 +28,7 @@ from tests.app_server import (
     Budget,
     error_text,
     wait_for,
+    wait_settled,
     wait_until,
 )
 from tests.conftest import SAMPLES
@@ -68,9 +69,7 @@ def _add(page: Any, server: AppServer, budget: Budget, photo: Path, view_words: 
 def _save_visit(page: Any, server: AppServer, step_ms: float) -> None:
     """Click "Save the visit" once the page has finished its rerun (a click on a button that a
     rerun is replacing may be lost)."""
-    status = page.locator('[data-testid="stStatusWidget"]')
-    wait_until(page, lambda: status.count() == 0 or not status.first.is_visible(),
-               timeout_s=step_ms / 1000, what="the page's rerun to finish", server=server)
+    wait_settled(page, timeout_s=step_ms / 1000, server=server)
     save = page.get_by_role("button", name=re.compile(r"^Save the visit"))
     wait_until(page, lambda: save.count() == 1 and save.is_enabled(), timeout_s=step_ms / 1000,
                what="an enabled 'Save the visit'", server=server)
