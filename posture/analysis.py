@@ -318,6 +318,11 @@ def analyze(
     opts = options or AnalysisOptions()
     v = View.parse(view)
     net = model or shared_model(opts.model_path)
+    with net.in_turn():  # its passes are served in the order the analyses arrived
+        return _analyze(photo, v, opts, net)
+
+
+def _analyze(photo: Photo, v: View, opts: AnalysisOptions, net: PoseModel) -> Analysis:
     warnings: list[str] = list(photo.notes)
     rgb = photo.rgb
     wh, ww = rgb.shape[:2]

@@ -16,9 +16,12 @@ The model's own left/right labels are kept as :class:`Landmark` names here; the 
 client's anatomical sides from the declared view and the geometry (see ``posture.sides``).
 
 Several at once: a :class:`PoseModel` is a POOL of landmarkers (one per CPU by default,
-``workers=`` or ``$POSTURE_POSE_WORKERS``). Each landmarker serves one pass at a time; a pass takes
-whichever one is free, so sessions run side by side, and :meth:`PoseModel.detect_many` spreads one
-analysis's passes over the pool (``spread=False`` / ``$POSTURE_POSE_SPREAD=0``: one after the other).
+``workers=`` or ``$POSTURE_POSE_WORKERS``). Each landmarker serves one pass at a time, so sessions
+run side by side, and :meth:`PoseModel.detect_many` spreads one analysis's passes over the pool
+(``spread=False`` / ``$POSTURE_POSE_SPREAD=0``: one after the other). A freed landmarker goes to the
+waiting pass of the OLDEST analysis (:meth:`PoseModel.in_turn`; ``analyze()`` takes a turn): when
+four rooms upload at once the first analysis is served first and its result shows while the later
+ones run, instead of all four being interleaved pass by pass and finishing together at the end.
 A pass gives the same landmarks whichever landmarker serves it.
 
 mediapipe's C++ side logs to file descriptor 2 (GLOG/TF variables do not silence it) when a
@@ -31,13 +34,19 @@ tracebacks of other threads (other app sessions) are never lost.
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import functools
 import hashlib
+import heapq
+import itertools
 import multiprocessing
 import os
 import queue
+import sys
 import threading
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
@@ -72,6 +81,8 @@ WORKERS_ENV = "POSTURE_POSE_WORKERS"
 SPREAD_ENV = "POSTURE_POSE_SPREAD"
 # Closing waits this long for a pass in flight to hand its landmarker back (a hung pass is left).
 CLOSE_WAIT_S = 30.0
+# The turn (arrival number) of the analysis running in this context, set by PoseModel.in_turn.
+_TURN: contextvars.ContextVar[int | None] = contextvars.ContextVar("posture_pose_turn", default=None)
 # The warm-up figure's height in pixels (its width is 3/4 of it); the model finds a person in it.
 WARMUP_FIGURE_PX = 384
 
@@ -281,12 +292,64 @@ class _Landmarker:
             pass
 
 
+class _Spreader:
+    """Threads that run the passes :meth:`PoseModel.detect_many` spreads, the earliest turn first (a
+    plain executor would serve them in submission order: an analysis's next round would queue behind
+    every later analysis's round, and all of them would finish together at the end)."""
+
+    _STOP = sys.maxsize  # the turn of the stop entries: after every job
+
+    def __init__(self, threads: int) -> None:
+        self._jobs: queue.PriorityQueue[tuple[int, int, Callable[[], Any] | None, Future[Any] | None]] = (
+            queue.PriorityQueue())
+        self._seq = itertools.count()
+        self._stopped = False
+        self._threads = [threading.Thread(target=self._run, name=f"posture-pose-{i}", daemon=True)
+                         for i in range(threads)]
+        for t in self._threads:
+            t.start()
+
+    def submit(self, turn: int, fn: Callable[[], Any]) -> Future[Any]:
+        if self._stopped:
+            raise ModelError("The pose model was closed.")
+        fut: Future[Any] = Future()
+        self._jobs.put((turn, next(self._seq), fn, fut))
+        return fut
+
+    def _run(self) -> None:
+        while True:
+            _turn, _seq, fn, fut = self._jobs.get()
+            if fn is None or fut is None:
+                return
+            if not fut.set_running_or_notify_cancel():
+                continue
+            try:
+                fut.set_result(fn())
+            except BaseException as exc:  # handed to the caller waiting on the future
+                fut.set_exception(exc)
+
+    def stop(self) -> None:
+        """No new jobs; the queued ones fail with "closed"; the threads end after their current job."""
+        self._stopped = True
+        while True:
+            try:
+                _t, _s, _fn, fut = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if fut is not None and fut.set_running_or_notify_cancel():
+                fut.set_exception(ModelError("The pose model was closed."))
+        for _ in self._threads:
+            self._jobs.put((self._STOP, next(self._seq), None, None))
+
+
 class PoseModel:
     """A pool of MediaPipe ``PoseLandmarker`` instances in IMAGE mode (``workers`` of them, default
     :func:`default_workers`). Create once, use from any thread, then close.
 
-    Each landmarker runs one image at a time (a free one is taken per pass, so no instance is ever
-    shared between two threads at once); :meth:`detect_many` spreads several passes over the pool.
+    Each landmarker runs one image at a time (a free one is handed to one pass, so no instance is
+    ever shared between two threads at once); :meth:`detect_many` spreads several passes over the
+    pool. Waiting passes are served by turn: the pass of the analysis that arrived first
+    (:meth:`in_turn`) gets the next free landmarker; a pass outside any turn takes one at its call.
     """
 
     def __init__(self, model_path: str | Path | None = None, max_poses: int = MAX_POSES,
@@ -296,8 +359,13 @@ class PoseModel:
         self.spread = default_spread() if spread is None else spread
         if self.workers < 1:
             raise ModelError(f"A pose model needs at least one landmarker (workers={self.workers}).")
-        self._idle: queue.SimpleQueue[_Landmarker | None] = queue.SimpleQueue()
         self._all: list[_Landmarker] = []
+        # the pool's state, under one condition: free landmarkers, and the waiting passes as a heap
+        # of (turn, arrival) - the smallest is served first
+        self._cv = threading.Condition()
+        self._free: list[_Landmarker] = []
+        self._waiting: list[tuple[int, int]] = []
+        self._turns = itertools.count()
         self._count_lock = threading.Lock()
         self._close_lock = threading.Lock()
         self._closed = False
@@ -323,27 +391,64 @@ class PoseModel:
             for lm in self._all:
                 lm.close()
             raise ModelError(f"The pose model could not be loaded ({exc}).") from None
-        for lm in self._all:
-            self._idle.put(lm)
+        self._free.extend(self._all)
         self._mp = mp
         # spreads detect_many over the pool; its threads only ever run detect()
-        self._spreader = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="posture-pose")
+        self._spreader = _Spreader(self.workers)
+
+    @contextlib.contextmanager
+    def in_turn(self) -> Iterator[int]:
+        """Take a turn for the passes run inside (in this thread and those :meth:`detect_many` spreads
+        them to): while landmarkers are scarce, an earlier turn's passes are served before a later
+        one's. Nested, the outer turn is kept. Yields the turn."""
+        current = _TURN.get()
+        if current is not None:
+            yield current
+            return
+        turn = next(self._turns)
+        token = _TURN.set(turn)
+        try:
+            yield turn
+        finally:
+            _TURN.reset(token)
+
+    def _take(self, turn: int | None) -> _Landmarker:
+        """A free landmarker for a pass of ``turn`` (None: a turn of its own, taken now); waits while
+        every one is busy or an earlier turn is waiting."""
+        with self._cv:
+            entry = (next(self._turns) if turn is None else turn, next(self._turns))
+            heapq.heappush(self._waiting, entry)
+            try:
+                while not self._closed and not (self._free and self._waiting[0] == entry):
+                    self._cv.wait()
+                if self._closed:
+                    raise ModelError("The pose model was closed.")
+                return self._free.pop()
+            finally:
+                self._waiting.remove(entry)
+                heapq.heapify(self._waiting)
+                self._cv.notify_all()  # the next turn may take the next free one
+
+    def _give_back(self, lm: _Landmarker) -> None:
+        with self._cv:
+            self._free.append(lm)
+            self._cv.notify_all()
 
     def detect(self, rgb: np.ndarray) -> list[RawPose]:
         """Run the model once on an RGB uint8 array; return every person found."""
+        return self._detect(rgb, _TURN.get())
+
+    def _detect(self, rgb: np.ndarray, turn: int | None) -> list[RawPose]:
         if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
             raise ValueError("detect() needs an RGB uint8 array of shape (H, W, 3)")
         h, w = rgb.shape[:2]
         image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
-        lm = self._idle.get()  # a free landmarker (waits while every one is busy)
-        if lm is None or self._closed:  # closed: hand it (or the news) on to close() / the next waiter
-            self._idle.put(lm)
-            raise ModelError("The pose model was closed.")
+        lm = self._take(turn)
         try:
             result = lm.task.detect(image)
             lm.served += 1
         finally:
-            self._idle.put(lm)
+            self._give_back(lm)
         with self._count_lock:
             self.passes += 1
         poses: list[RawPose] = []
@@ -360,6 +465,12 @@ class PoseModel:
         return poses
 
     @property
+    def waiting(self) -> int:
+        """Passes waiting for a free landmarker now."""
+        with self._cv:
+            return len(self._waiting)
+
+    @property
     def served(self) -> tuple[int, ...]:
         """Passes served by each landmarker of the pool so far."""
         return tuple(lm.served for lm in self._all)
@@ -367,14 +478,13 @@ class PoseModel:
     def detect_many(self, images: Sequence[np.ndarray]) -> list[list[RawPose]]:
         """One pass per image, spread over the pool; results in the order of ``images``, the same
         as ``[detect(i) for i in images]`` (which it is when ``spread`` is off)."""
+        turn = _TURN.get()
         if not self.spread or self.workers == 1 or len(images) <= 1:
-            return [self.detect(im) for im in images]
-        try:
-            return list(self._spreader.map(self.detect, images))
-        except RuntimeError:  # the spreading threads are shut down: closed (or interpreter exit)
-            if self._closed:
-                raise ModelError("The pose model was closed.") from None
-            raise
+            return [self._detect(im, turn) for im in images]
+        if turn is None:  # one turn for the whole batch, as if it were one analysis
+            turn = next(self._turns)
+        futures = [self._spreader.submit(turn, functools.partial(self._detect, im, turn)) for im in images]
+        return [f.result() for f in futures]
 
     def close(self) -> None:
         """Close every landmarker once the passes in flight have handed theirs back."""
@@ -382,16 +492,14 @@ class PoseModel:
             if self._closed:
                 return
             self._closed = True
-        self._spreader.shutdown(wait=False, cancel_futures=True)
-        back: list[_Landmarker] = []
-        for _ in self._all:
-            try:
-                lm = self._idle.get(timeout=CLOSE_WAIT_S)
-            except queue.Empty:  # a pass that never returns: leave its landmarker
-                break
-            if lm is not None:
-                back.append(lm)
-        self._idle.put(None)  # every later (or waiting) detect() learns that the model is closed
+        self._spreader.stop()
+        deadline = time.monotonic() + CLOSE_WAIT_S
+        with self._cv:
+            self._cv.notify_all()  # every waiting pass learns that the model is closed
+            # the passes in flight hand theirs back; a pass that never returns keeps its landmarker
+            while len(self._free) < len(self._all) and (left := deadline - time.monotonic()) > 0:
+                self._cv.wait(left)
+            back, self._free = self._free, []
         for lm in back:
             lm.close()
 

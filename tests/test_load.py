@@ -56,6 +56,7 @@ from posture.pose import (
     SPREAD_ENV,
     WORKERS_ENV,
     PoseModel,
+    _Spreader,
     default_spread,
     default_workers,
     shared_model,
@@ -291,6 +292,77 @@ def test_a_closed_pool_says_so() -> None:
         pool.detect(photo.rgb)
     with pytest.raises(ModelError, match="closed"):
         pool.detect_many([photo.rgb, photo.rgb])
+
+
+def _until(cond: Any, what: str) -> None:
+    """Wait until ``cond()`` (polled; the deadline is only a guard against a hang)."""
+    deadline = time.monotonic() + 120.0
+    while not cond():
+        assert time.monotonic() < deadline, f"hung waiting for {what}"
+        time.sleep(0.005)
+
+
+def test_a_free_landmarker_goes_to_the_oldest_analysis(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Turn order, not call order: with the one landmarker busy, the pass of the analysis that took
+    its turn first gets it first although a later analysis asked before it (a plain queue would
+    serve the later one first). One landmarker: the grants are strictly one after the other."""
+    photo = load_photo((SAMPLES / PHOTOS[0]).read_bytes())
+    small = np.ascontiguousarray(cv2.resize(photo.rgb, None, fx=0.5, fy=0.5))
+    granted: list[str] = []
+    names: dict[int, str] = {}
+
+    with PoseModel(workers=1) as pool:
+        take = pool._take
+
+        def recording_take(turn: int | None) -> Any:
+            lm = take(turn)
+            granted.append(names.get(turn if turn is not None else -1, "?"))
+            return lm
+
+        def analysis(name: str, turn_taken: threading.Event, go: threading.Event) -> None:
+            with pool.in_turn() as turn:
+                names[turn] = name
+                turn_taken.set()
+                go.wait()
+                pool.detect(small)
+
+        held = take(None)  # the landmarker is busy
+        monkeypatch.setattr(pool, "_take", recording_take)
+        early, late = (threading.Event(), threading.Event()), (threading.Event(), threading.Event())
+        threads = [threading.Thread(target=analysis, args=("early", *early)),
+                   threading.Thread(target=analysis, args=("late", *late))]
+        threads[0].start()
+        early[0].wait()  # "early" holds the earlier turn ...
+        threads[1].start()
+        late[0].wait()
+        late[1].set()  # ... but "late" asks first
+        _until(lambda: pool.waiting == 1, "the late analysis to wait")
+        early[1].set()
+        _until(lambda: pool.waiting == 2, "both analyses to wait")
+        pool._give_back(held)
+        for t in threads:
+            t.join()
+    assert granted == ["early", "late"]
+
+
+def test_spread_passes_run_earliest_turn_first() -> None:
+    """The spreading threads take queued passes by turn, not by submission: a later analysis's
+    round queued first still runs after an earlier analysis's (one thread: a strict order)."""
+    spreader = _Spreader(1)
+    ran: list[int] = []
+    gate = threading.Event()
+    try:
+        blocker = spreader.submit(0, gate.wait)
+        futures = [spreader.submit(turn, lambda t=turn: ran.append(t)) for turn in (7, 7, 3, 3, 5)]
+        gate.set()
+        blocker.result()
+        for f in futures:
+            f.result()
+    finally:
+        spreader.stop()
+    assert ran == [3, 3, 5, 7, 7]
+    with pytest.raises(ModelError, match="closed"):
+        spreader.submit(1, lambda: None)
 
 
 def _fd2() -> tuple[int, int]:
