@@ -9,8 +9,9 @@ though they share one process and one pose model. Below the browser, the same ho
 library: four threads analysing with one shared model get exactly the serial results.
 
 The pose model is a pool of landmarkers (``posture.pose``): the pool gives the serial landmarks,
-spreads one analysis's passes over its landmarkers, and never points fd 2 at /dev/null while it
-serves a pass - an error another session logs meanwhile reaches the log, with its traceback.
+spreads one analysis's passes over its landmarkers, serves waiting passes by the analyses' arrival
+(turn) rather than call order, and never points fd 2 at /dev/null while it serves a pass - an error
+another session logs meanwhile reaches the log, with its traceback.
 
 The other load checks live elsewhere: concurrent store writers in
 ``tests/test_store.py::test_concurrent_saves_from_several_processes``, 300 analyses without memory
