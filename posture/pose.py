@@ -81,8 +81,10 @@ WORKERS_ENV = "POSTURE_POSE_WORKERS"
 SPREAD_ENV = "POSTURE_POSE_SPREAD"
 # Closing waits this long for a pass in flight to hand its landmarker back (a hung pass is left).
 CLOSE_WAIT_S = 30.0
-# The turn (arrival number) of the analysis running in this context, set by PoseModel.in_turn.
+# The turn (arrival number) of the analysis running in this context, set by PoseModel.in_turn; the
+# numbers come from one process-wide count, so a turn means the same in every model of the process.
 _TURN: contextvars.ContextVar[int | None] = contextvars.ContextVar("posture_pose_turn", default=None)
+_ARRIVALS = itertools.count()
 # The warm-up figure's height in pixels (its width is 3/4 of it); the model finds a person in it.
 WARMUP_FIGURE_PX = 384
 
@@ -360,14 +362,12 @@ class PoseModel:
         if self.workers < 1:
             raise ModelError(f"A pose model needs at least one landmarker (workers={self.workers}).")
         self._all: list[_Landmarker] = []
-        # the pool's state, under one condition: free landmarkers, and the waiting passes as a heap
-        # of (turn, arrival) - the smallest is served first
+        # the pool's state, under one condition: free landmarkers, the waiting passes as a heap of
+        # (turn, arrival) - the smallest is served first - and whether the model is closed
         self._cv = threading.Condition()
         self._free: list[_Landmarker] = []
         self._waiting: list[tuple[int, int]] = []
-        self._turns = itertools.count()
         self._count_lock = threading.Lock()
-        self._close_lock = threading.Lock()
         self._closed = False
         self.passes = 0
         try:
@@ -405,7 +405,7 @@ class PoseModel:
         if current is not None:
             yield current
             return
-        turn = next(self._turns)
+        turn = next(_ARRIVALS)
         token = _TURN.set(turn)
         try:
             yield turn
@@ -416,7 +416,7 @@ class PoseModel:
         """A free landmarker for a pass of ``turn`` (None: a turn of its own, taken now); waits while
         every one is busy or an earlier turn is waiting."""
         with self._cv:
-            entry = (next(self._turns) if turn is None else turn, next(self._turns))
+            entry = (next(_ARRIVALS) if turn is None else turn, next(_ARRIVALS))
             heapq.heappush(self._waiting, entry)
             try:
                 while not self._closed and not (self._free and self._waiting[0] == entry):
@@ -482,20 +482,20 @@ class PoseModel:
         if not self.spread or self.workers == 1 or len(images) <= 1:
             return [self._detect(im, turn) for im in images]
         if turn is None:  # one turn for the whole batch, as if it were one analysis
-            turn = next(self._turns)
+            turn = next(_ARRIVALS)
         futures = [self._spreader.submit(turn, functools.partial(self._detect, im, turn)) for im in images]
         return [f.result() for f in futures]
 
     def close(self) -> None:
         """Close every landmarker once the passes in flight have handed theirs back."""
-        with self._close_lock:
+        with self._cv:
             if self._closed:
                 return
             self._closed = True
+            self._cv.notify_all()  # every waiting pass learns that the model is closed
         self._spreader.stop()
         deadline = time.monotonic() + CLOSE_WAIT_S
         with self._cv:
-            self._cv.notify_all()  # every waiting pass learns that the model is closed
             # the passes in flight hand theirs back; a pass that never returns keeps its landmarker
             while len(self._free) < len(self._all) and (left := deadline - time.monotonic()) > 0:
                 self._cv.wait(left)
