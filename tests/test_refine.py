@@ -171,3 +171,36 @@ def test_the_straightening_turn_goes_to_the_fixed_point_and_never_runs_away() ->
     assert not _settled([((23.0, 0.0), (31.0, 0.1)), ((23.6, 0.0), (31.7, 0.1))])  # 8° off level
     assert not _settled([((1.0, 0.0), (1.1, 0.1)), ((1.1, 0.1), (3.5, 0.1))])  # jumped 2.4°
     assert _settled([((10.2, -4.4), (10.9, -4.7)), ((10.9, -4.7), (11.1, -4.8))])
+
+
+def test_the_rounds_stop_once_both_lines_have_settled() -> None:
+    """Another round only when it could read something new: a line that still moves, or a next
+    turn that differs from the last, keeps the rounds going."""
+    from posture.analysis import _converged
+
+    steady = [((1.00, 0.50), (1.08, 0.55)), ((1.08, 0.55), (1.02, 0.60))]
+    assert _converged(steady, (1.02, 0.60), 0.15)
+    moving_hip = [((1.00, 0.50), (1.08, 0.20)), ((1.08, 0.20), (1.02, 0.60))]  # hip moved 0.4°
+    assert not _converged(moving_hip, (1.02, 0.60), 0.15)
+    turn_ahead = [((1.00, 0.50), (1.08, 0.55)), ((1.08, 0.55), (1.02, 0.60))]
+    assert not _converged(turn_ahead, (1.02, 0.90), 0.15)  # the fixed point is 0.35° further
+
+
+def test_a_settled_photo_stops_early_and_reads_as_with_every_round(model: PoseModel) -> None:
+    """A steady front photo settles before the fifth round and skips the rest; its lines then read
+    what every round would have given, well within their ±. A photo that does not settle (a
+    cluttered kitchen, the hips under an apron) still gets every round."""
+    full = AnalysisOptions(straighten_min_rounds=0)
+    schedule = 1 + full.locate_passes + sum(full.straighten_passes)
+    photo = Photo.from_array(rgb_of(SAMPLES / "yogait_t5.jpg"))
+    every = analyze(photo, "anterior", full, model=model)
+    early = analyze(photo, "anterior", AnalysisOptions(), model=model)
+    assert every.method["model_passes"] == schedule
+    assert early.method["model_passes"] < schedule
+    for name in ("shoulder_tilt", "hip_tilt"):
+        a, b = every.measurements[name], early.measurements[name]
+        assert a.value is not None and b.value is not None and b.uncertainty is not None
+        assert abs(a.value - b.value) < b.uncertainty / 4
+    cluttered = analyze(Photo.from_array(rgb_of(SAMPLES / "coco_000000397133.jpg")), "posterior",
+                        AnalysisOptions(), model=model)
+    assert cluttered.method["model_passes"] == schedule
