@@ -1,6 +1,7 @@
 """Several therapists at once (issue 14): N browser sessions upload at the same moment to ONE app server.
 
     .venv/bin/python benchmarks/load.py [--sessions 1 2 4 8] [--repeats 1] [--out FILE]
+    .venv/bin/python benchmarks/load.py --library [--sessions 1 2 4 8] [--repeats 3]
 
 One real ``streamlit run app.py`` (its own tmp data dir, log in that dir) and one Debian chromium
 (``/usr/bin/chromium``, never downloaded). Per N, N browser contexts (N separate Streamlit sessions)
@@ -25,6 +26,10 @@ is machine readable::
 server_done_one_s=<..> server_done_last4_s=<..> ratio_server4_one=<..> mismatches=<m> errors=<e> \
 workers=<w> spread=<s> cores=<c> browser_idle=<0|1>
 
+``--library`` runs the same photos with no app and no browser: N threads in this process each call
+``analyze()`` at once on one model (the app's pool). Last line ``lib_one_s=.. lib_last4_s=..
+lib_ratio_last4_one=..``: what the pool alone does on these cores, beside what the browser rounds add.
+
 The server inherits the environment: ``POSTURE_POSE_WORKERS=1`` is the old single landmarker,
 ``POSTURE_POSE_SPREAD=0`` keeps sessions side by side without spreading one analysis's passes.
 """
@@ -37,6 +42,7 @@ import itertools
 import os
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -248,6 +254,57 @@ async def run(sessions: list[int], repeats: int, expected: dict[str, Expected | 
     return rounds
 
 
+def library(sessions: list[int], repeats: int) -> int:
+    """The server's side without any browser: N threads in this process each ``analyze()`` one of
+    the same photos at once on ONE model (the app's pool), timed from a common start. It separates
+    what the pool can do on these cores from what the test browser, rendering N pages on the same
+    cores, adds to the browser rounds."""
+    photos = {name: load_photo((SAMPLES / name).read_bytes()) for name in PHOTOS}
+    best: dict[int, tuple[float, float, float]] = {}
+    with PoseModel() as model:
+        analyze(load_photo((SAMPLES / WARMUP_PHOTO).read_bytes()), "anterior", AnalysisOptions(),
+                model=model)  # the warm-up, not counted
+        for n in sessions:
+            for r in range(repeats):
+                ready = threading.Barrier(n + 1)
+                finished: list[float] = []
+                lock = threading.Lock()
+
+                def one(name: str, ready: threading.Barrier = ready,
+                        finished: list[float] = finished, lock: threading.Lock = lock) -> None:
+                    ready.wait()
+                    analyze(photos[name], "anterior", AnalysisOptions(), model=model)
+                    with lock:
+                        finished.append(time.monotonic())
+
+                threads = [threading.Thread(target=one, args=(name,)) for name in PHOTOS[:n]]
+                for t in threads:
+                    t.start()
+                cpu0 = time.process_time()
+                ready.wait()
+                t0 = time.monotonic()
+                for t in threads:
+                    t.join()
+                wall = max(finished) - t0
+                cores = (time.process_time() - cpu0) / wall
+                first, last = min(finished) - t0, wall
+                print(f"  library N={n} repeat {r + 1}: first {first:.2f} s, last {last:.2f} s, "
+                      f"{cores:.2f} cores", flush=True)
+                if n not in best or last < best[n][1]:
+                    best[n] = (first, last, cores)
+    one_s = best[1][1]
+    print(f"\n{'N':>3} {'first':>8} {'last':>8} {'last/one':>9} {'cores':>6}")
+    for n, (first, last, cores) in best.items():
+        print(f"{n:>3} {first:>6.2f} s {last:>6.2f} s {last / one_s:>9.2f} {cores:>6.2f}")
+    fields = [f"lib_one_s={one_s:.2f}"] + [f"lib_last{n}_s={v[1]:.2f}" for n, v in best.items() if n != 1]
+    if 4 in best:
+        fields.append(f"lib_ratio_last4_one={best[4][1] / one_s:.2f}")
+    fields += [f"workers={os.environ.get('POSTURE_POSE_WORKERS', 'default')}",
+               f"spread={os.environ.get('POSTURE_POSE_SPREAD', 'default')}", f"cores={os.cpu_count()}"]
+    print(" ".join(fields))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sessions", type=int, nargs="+", default=[1, 2, 4, 8])
@@ -256,11 +313,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--browser-same-priority", action="store_true",
                     help="run the test browser at the server's CPU priority (default: SCHED_IDLE; its "
                          "pages run on the server's cores here, on the rooms' tablets in a clinic)")
+    ap.add_argument("--library", action="store_true",
+                    help="no browser and no app: N threads analyse the photos at once in this process "
+                         "on one model (the pool alone)")
     args = ap.parse_args(argv)
-    if not CHROMIUM.exists():
-        raise SystemExit(f"needs Debian chromium at {CHROMIUM}")
     if max(args.sessions) > len(PHOTOS) or 1 not in args.sessions:
         raise SystemExit(f"--sessions must include 1 and stay <= {len(PHOTOS)} (one photo each)")
+    if args.library:
+        return library(sorted(set(args.sessions)), args.repeats)
+    if not CHROMIUM.exists():
+        raise SystemExit(f"needs Debian chromium at {CHROMIUM}")
 
     idle = not args.browser_same_priority and CHRT.exists()
     # the server inherits this process's environment: POSTURE_POSE_WORKERS / POSTURE_POSE_SPREAD
