@@ -137,7 +137,7 @@ class AnalysisOptions:
     # each line's last reading moved by at most ``straighten_stop_deg`` from the round before, and
     # the next round's turn would differ from the last by at most that much. Another round would
     # then re-read the same straightened body: on a steady photo the round-to-round noise is
-    # ~0.02-0.2° (the shipped yogait photos), so a settled analysis saves a third of its passes
+    # ~0.02-0.2° (the shipped yogait photos), so a settled analysis saves 12 or 24 of its 64 passes,
     # and a cluttered or unusual pose (jumps of 1-3° per round) still gets every round.
     # 0 = always every round.
     straighten_min_rounds: int = 3
