@@ -42,7 +42,7 @@ class UnsupportedFormatError(ImageError):
 
 class CorruptImageError(ImageError):
     code = "corrupt_image"
-    default_hint = "The file looks damaged or incomplete: export or copy the photo again and retry."
+    default_hint = "Export or copy the photo again from the phone or camera, and retry."
 
 
 class ImageTooLargeError(ImageError):

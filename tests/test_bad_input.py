@@ -145,3 +145,15 @@ def test_cli_bad_input_exit_2_without_traceback(tmp_path: Path, name: str, paylo
     assert "Traceback" not in proc.stderr
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("posture: ")
+
+
+def test_a_damaged_photo_is_named_once_and_the_fix_follows() -> None:
+    """The message says what is wrong once and then what to do (it used to say "damaged or
+    incomplete" twice)."""
+
+    with pytest.raises(errors.CorruptImageError) as info:
+        load_photo(_front_bytes()[:3000])
+    text = str(info.value)
+    assert text.lower().count("damaged") == 1
+    assert text.endswith(errors.CorruptImageError.default_hint)
+    assert "export or copy the photo again" in text.lower()
