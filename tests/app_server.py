@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -107,10 +108,30 @@ class AppServer:
             raise AppFailed(f"the app server exited with status {self.proc.returncode}:\n{self.log_tail()}")
 
 
+# Ports for the test servers come from below Linux's ephemeral range (32768-60999 by default): a
+# port that bind(("", 0)) handed out and released there can be taken, before the server binds it, by
+# the local end of any outgoing connection (the store's PostgreSQL, the browser) or be handed out
+# again by the next bind(0); a clean clone once failed with "Port ... is not available" that way.
+PORT_RANGE = (20000, 32767)
+_handed_out: set[int] = set()
+_ports = random.Random(os.getpid() ^ time.time_ns())
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port on 127.0.0.1 that binds now, outside the ephemeral range, never the same twice in
+    this test run."""
+    for _ in range(1000):
+        port = _ports.randint(*PORT_RANGE)
+        if port in _handed_out:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError(f"no free port in {PORT_RANGE}")
 
 
 @contextlib.contextmanager

@@ -143,6 +143,18 @@ WS_HEADERS = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Ve
               "Sec-WebSocket-Protocol": "streamlit"}
 
 
+def test_the_test_ports_are_distinct_and_outside_the_ephemeral_range() -> None:
+    """The proxy, the app and the guard each get their own port, and none that an outgoing
+    connection could take first (a clean clone once failed: the app's port was not available)."""
+    from tests.app_server import PORT_RANGE
+
+    low, high = (int(v) for v in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    ports = [free_port() for _ in range(200)]
+    assert len(set(ports)) == len(ports)
+    assert all(PORT_RANGE[0] <= p <= PORT_RANGE[1] for p in ports)
+    assert all(not low <= p <= high for p in ports)
+
+
 def test_every_path_needs_a_login(serve: Serve) -> None:
     for path in ("/", "/_stcore/health", "/_stcore/host-config", "/static/js/index.js", "/media/x.jpg"):
         status, headers, _ = request(serve, "GET", path)
