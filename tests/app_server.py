@@ -108,20 +108,40 @@ class AppServer:
             raise AppFailed(f"the app server exited with status {self.proc.returncode}:\n{self.log_tail()}")
 
 
-# Ports for the test servers come from below Linux's ephemeral range (32768-60999 by default): a
-# port that bind(("", 0)) handed out and released there can be taken, before the server binds it, by
-# the local end of any outgoing connection (the store's PostgreSQL, the browser) or be handed out
-# again by the next bind(0); a clean clone once failed with "Port ... is not available" that way.
-PORT_RANGE = (20000, 32767)
+# Ports for the test servers come from outside the machine's ephemeral range (Linux: 32768-60999
+# by default): a port that bind(("", 0)) handed out and released there can be taken, before the
+# server binds it, by the local end of any outgoing connection (the store's PostgreSQL, the browser)
+# or be handed out again by the next bind(0); a clean clone once failed with "Port ... is not
+# available" that way.
+EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+LOWEST_TEST_PORT = 20000
 _handed_out: set[int] = set()
 _ports = random.Random(os.getpid() ^ time.time_ns())
+
+
+def ephemeral_range() -> tuple[int, int]:
+    """The kernel's range for bind(0) and outgoing connections (Linux's default if unreadable)."""
+    try:
+        low, high = (int(v) for v in EPHEMERAL_RANGE_FILE.read_text().split())
+    except (OSError, ValueError):
+        return 32768, 60999
+    return low, high
+
+
+def port_range_for_tests() -> tuple[int, int]:
+    """Where :func:`free_port` draws from: below the ephemeral range, or above it when that leaves
+    more room."""
+    low, high = ephemeral_range()
+    below, above = (LOWEST_TEST_PORT, low - 1), (high + 1, 65535)
+    return below if below[1] - below[0] >= above[1] - above[0] else above
 
 
 def free_port() -> int:
     """A port on 127.0.0.1 that binds now, outside the ephemeral range, never the same twice in
     this test run."""
+    lo, hi = port_range_for_tests()
     for _ in range(1000):
-        port = _ports.randint(*PORT_RANGE)
+        port = _ports.randint(lo, hi) if hi > lo else 0
         if port in _handed_out:
             continue
         with socket.socket() as s:
@@ -129,9 +149,10 @@ def free_port() -> int:
                 s.bind(("127.0.0.1", port))
             except OSError:
                 continue
+            port = int(s.getsockname()[1])  # 0 (no room outside the range): the kernel's choice
         _handed_out.add(port)
         return port
-    raise RuntimeError(f"no free port in {PORT_RANGE}")
+    raise RuntimeError(f"no free port in {lo}-{hi}")
 
 
 @contextlib.contextmanager

@@ -146,12 +146,13 @@ WS_HEADERS = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Ve
 def test_the_test_ports_are_distinct_and_outside_the_ephemeral_range() -> None:
     """The proxy, the app and the guard each get their own port, and none that an outgoing
     connection could take first (a clean clone once failed: the app's port was not available)."""
-    from tests.app_server import PORT_RANGE
+    from tests.app_server import ephemeral_range, port_range_for_tests
 
-    low, high = (int(v) for v in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    low, high = ephemeral_range()
+    lo, hi = port_range_for_tests()
     ports = [free_port() for _ in range(200)]
     assert len(set(ports)) == len(ports)
-    assert all(PORT_RANGE[0] <= p <= PORT_RANGE[1] for p in ports)
+    assert all(lo <= p <= hi for p in ports)
     assert all(not low <= p <= high for p in ports)
 
 
