@@ -18,12 +18,16 @@ too); when the server was last busy (>= 0.5 cores, /proc sampled every 0.1 s: it
 the pages start once their results arrive; the test browser renders the N pages on the server's own 2
 cores, in a clinic each room's tablet renders its own) and that time's ratio to N=1; the app
 server's CPU seconds per session (from /proc: less sensitive to other load than the
-wall times) and the machine's 1-minute load average after the round. The machine is shared (2
+wall times); the test browser's CPU seconds per session from the common start to the last result
+(every chromium process below this one: the uploads and the renders that a clinic's tablets do
+themselves, taken here from the same 2 cores); and the machine's 1-minute load average after the
+round. The machine is shared (2
 cores): run it when nothing else is running - the load average says whether it was. The last line
 is machine readable::
 
     load_one_s=<x> load_last2_s=<..> load_last4_s=<..> load_last8_s=<..> ratio_last4_one=<r> \
-server_done_one_s=<..> server_done_last4_s=<..> ratio_server4_one=<..> mismatches=<m> errors=<e> \
+server_done_one_s=<..> server_done_last4_s=<..> ratio_server4_one=<..> server_cpu_one_s=<..> \
+browser_cpu_one_s=<..> mismatches=<m> errors=<e> \
 workers=<w> spread=<s> cores=<c> browser_idle=<0|1>
 
 ``--library`` runs the same photos with no app and no browser: N threads in this process each call
@@ -120,6 +124,9 @@ class Round:
     # when the last analysis was done on the server, before the pages rendered their results
     server_done_s: float = float("nan")
     loadavg: float = float("nan")  # the machine's 1-minute load average after it
+    # the test browser's CPU seconds from the common start to the last result (its uploads and renders:
+    # in a clinic each room's tablet spends them, here they come out of the server's 2 cores)
+    browser_cpu_s: float = float("nan")
 
 
 def _cpu_s(pid: int) -> float:
@@ -129,6 +136,35 @@ def _cpu_s(pid: int) -> float:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
         return float("nan")
+
+
+def _browser_cpu_s() -> float:
+    """CPU seconds of the test browser: every chromium process below this one (the playwright driver
+    starts it), each with the time of its children that have ended (a closed page's renderer)."""
+    stats: dict[int, tuple[int, str, float]] = {}  # pid -> (parent, name, seconds)
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            head, tail = (entry / "stat").read_text().rsplit(")", 1)
+            f = tail.split()
+            stats[int(entry.name)] = (int(f[1]), head.split("(", 1)[1],
+                                      sum(int(v) for v in f[11:15]) / tick)
+        except (OSError, IndexError, ValueError):
+            continue
+    me, total = os.getpid(), 0.0
+    for pid, (_parent, name, seconds) in stats.items():
+        if "chrom" not in name:
+            continue
+        up, seen = pid, 0
+        while up in stats and up != me and seen < 64:
+            up, seen = stats[up][0], seen + 1
+        # nothing is counted twice: a live process has its own time, an ended (reaped) one is in
+        # its parent's children time
+        if up == me:
+            total += seconds
+    return total
 
 
 def expected_values() -> dict[str, Expected]:
@@ -190,11 +226,14 @@ async def _round(browser: Any, server: AppServer, names: list[str],
     start: list[float] = []
     cpu0 = _cpu_s(server.proc.pid)
     samples: list[tuple[float, float]] = []  # (monotonic time, server CPU seconds)
+    pages: list[tuple[float, float]] = []  # (monotonic time, test browser CPU seconds)
     done = asyncio.Event()
 
     async def sample() -> None:
         while not done.is_set():
             samples.append((time.monotonic(), _cpu_s(server.proc.pid)))
+            if start:
+                pages.append((time.monotonic(), _browser_cpu_s()))
             await asyncio.sleep(SAMPLE_S)
 
     sampler = asyncio.create_task(sample())
@@ -208,8 +247,11 @@ async def _round(browser: Any, server: AppServer, names: list[str],
     busy_end = [t1 for (t0, c0), (t1, c1) in itertools.pairwise(samples)
                 if t1 > t0 and (c1 - c0) / (t1 - t0) >= BUSY_CORES]
     server_done = (max(busy_end) - start[0]) if busy_end and start else float("nan")
+    # up to the last result (the closed pages' renderers are in their parents' children time)
+    upto = [c for t, c in pages if start and t <= start[0] + max(secs)]
+    browser_cpu = (upto[-1] - upto[0]) if len(upto) >= 2 else float("nan")
     return Round(len(names), min(secs), max(secs), tuple(outcomes),
-                 _cpu_s(server.proc.pid) - cpu0, server_done, os.getloadavg()[0])
+                 _cpu_s(server.proc.pid) - cpu0, server_done, os.getloadavg()[0], browser_cpu)
 
 
 def _browser_executable(tmp: Path, idle: bool) -> Path:
@@ -243,7 +285,8 @@ async def run(sessions: list[int], repeats: int, expected: dict[str, Expected | 
                         bad = [o for o in rd.outcomes if o.error or not o.matches]
                         print(f"  N={n} repeat {r + 1}: first {rd.first_s:.2f} s, last {rd.last_s:.2f} s, "
                               f"server done {rd.server_done_s:.2f} s, "
-                              f"server CPU {rd.server_cpu_s / n:.2f} s/session, load {rd.loadavg:.1f}"
+                              f"server CPU {rd.server_cpu_s / n:.2f} s/session, "
+                              f"browser CPU {rd.browser_cpu_s / n:.2f} s/session, load {rd.loadavg:.1f}"
                               + (f"  PROBLEMS: {[(o.name, o.error or 'wrong numbers') for o in bad]}"
                                  if bad else ""), flush=True)
                         rounds.append(rd)
@@ -338,22 +381,25 @@ def main(argv: list[str] | None = None) -> int:
 
     best: dict[int, tuple[float, float]] = {}
     cpu: dict[int, tuple[float, float]] = {}
+    page_cpu: dict[int, float] = {}
     served: dict[int, float] = {}
     for n in sorted(set(args.sessions)):
         mine = [rd for rd in rounds if rd.sessions == n]
         best[n] = (min(rd.first_s for rd in mine), min(rd.last_s for rd in mine))
         served[n] = min(rd.server_done_s for rd in mine)
         cpu[n] = (min(rd.server_cpu_s for rd in mine) / n, max(rd.loadavg for rd in mine))
+        page_cpu[n] = min(rd.browser_cpu_s for rd in mine) / n
     one = best[1][1]
     mismatches = sum(not o.matches and not o.error for rd in rounds for o in rd.outcomes)
     errors = sum(bool(o.error) for rd in rounds for o in rd.outcomes)
     lines.append("")
     lines.append(f"{'N':>3} {'first result':>14} {'last result':>13} {'last/one':>9} "
-                 f"{'server done':>12} {'done/one':>9} {'server CPU/session':>19} {'load avg':>9}")
+                 f"{'server done':>12} {'done/one':>9} {'server CPU/session':>19} "
+                 f"{'browser CPU/session':>20} {'load avg':>9}")
     for n, (first, last) in best.items():
         lines.append(f"{n:>3} {first:>12.2f} s {last:>11.2f} s {last / one:>9.2f} "
                      f"{served[n]:>10.2f} s {served[n] / served[1]:>9.2f} "
-                     f"{cpu[n][0]:>17.2f} s {cpu[n][1]:>9.1f}")
+                     f"{cpu[n][0]:>17.2f} s {page_cpu[n]:>18.2f} s {cpu[n][1]:>9.1f}")
     lines.append("")
     lines.append(f"sessions showing another photo's numbers: {mismatches}; sessions with an error: {errors}")
     ratio4 = best[4][1] / one if 4 in best else float("nan")
@@ -364,7 +410,8 @@ def main(argv: list[str] | None = None) -> int:
     fields += [f"load_last{n}_s={last:.2f}" for n, (_f, last) in best.items() if n != 1]
     fields += [f"ratio_last4_one={ratio4:.2f}", f"server_done_one_s={served[1]:.2f}"]
     fields += [f"server_done_last{n}_s={v:.2f}" for n, v in served.items() if n != 1]
-    fields += [f"ratio_server4_one={server4:.2f}", f"mismatches={mismatches}", f"errors={errors}",
+    fields += [f"ratio_server4_one={server4:.2f}", f"server_cpu_one_s={cpu[1][0]:.2f}",
+               f"browser_cpu_one_s={page_cpu[1]:.2f}", f"mismatches={mismatches}", f"errors={errors}",
                f"workers={workers}", f"spread={spread}", f"cores={cores}",
                f"browser_idle={int(idle)}"]
     lines.append(" ".join(fields))
