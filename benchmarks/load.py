@@ -129,41 +129,40 @@ class Round:
     browser_cpu_s: float = float("nan")
 
 
-def _cpu_s(pid: int) -> float:
-    """utime + stime of a process, in seconds (Linux /proc)."""
+def _stat(pid: int | str) -> tuple[int, str, float, float] | None:
+    """(parent pid, name, own CPU seconds, CPU seconds of its ended children) of a process, from
+    Linux /proc; None when it is gone."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        head, tail = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)
+        f = tail.split()
+        tick = os.sysconf("SC_CLK_TCK")
+        return (int(f[1]), head.split("(", 1)[1], (int(f[11]) + int(f[12])) / tick,
+                (int(f[13]) + int(f[14])) / tick)
     except (OSError, IndexError, ValueError):
-        return float("nan")
+        return None
+
+
+def _cpu_s(pid: int) -> float:
+    """utime + stime of a process, in seconds."""
+    st = _stat(pid)
+    return st[2] if st else float("nan")
 
 
 def _browser_cpu_s() -> float:
     """CPU seconds of the test browser: every chromium process below this one (the playwright driver
-    starts it), each with the time of its children that have ended (a closed page's renderer)."""
-    stats: dict[int, tuple[int, str, float]] = {}  # pid -> (parent, name, seconds)
-    tick = os.sysconf("SC_CLK_TCK")
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            head, tail = (entry / "stat").read_text().rsplit(")", 1)
-            f = tail.split()
-            stats[int(entry.name)] = (int(f[1]), head.split("(", 1)[1],
-                                      sum(int(v) for v in f[11:15]) / tick)
-        except (OSError, IndexError, ValueError):
-            continue
+    starts it), each with the time of its children that have ended (a closed page's renderer). Nothing
+    is counted twice: a live process has its own time, an ended (reaped) one is in its parent's."""
+    stats = {int(e.name): st for e in Path("/proc").iterdir()
+             if e.name.isdigit() and (st := _stat(e.name)) is not None}
     me, total = os.getpid(), 0.0
-    for pid, (_parent, name, seconds) in stats.items():
+    for pid, (_parent, name, own, ended) in stats.items():
         if "chrom" not in name:
             continue
-        up, seen = pid, 0
-        while up in stats and up != me and seen < 64:
-            up, seen = stats[up][0], seen + 1
-        # nothing is counted twice: a live process has its own time, an ended (reaped) one is in
-        # its parent's children time
+        up, hops = pid, 0
+        while up in stats and up != me and hops < 64:
+            up, hops = stats[up][0], hops + 1
         if up == me:
-            total += seconds
+            total += own + ended
     return total
 
 
@@ -248,7 +247,7 @@ async def _round(browser: Any, server: AppServer, names: list[str],
                 if t1 > t0 and (c1 - c0) / (t1 - t0) >= BUSY_CORES]
     server_done = (max(busy_end) - start[0]) if busy_end and start else float("nan")
     # up to the last result (the closed pages' renderers are in their parents' children time)
-    upto = [c for t, c in pages if start and t <= start[0] + max(secs)]
+    upto = [c for t, c in pages if t <= start[0] + max(secs)] if start else []
     browser_cpu = (upto[-1] - upto[0]) if len(upto) >= 2 else float("nan")
     return Round(len(names), min(secs), max(secs), tuple(outcomes),
                  _cpu_s(server.proc.pid) - cpu0, server_done, os.getloadavg()[0], browser_cpu)
