@@ -20,7 +20,10 @@ changed in ways whose effect on each line is known exactly, and the analysis mus
 * ``scene``  - on photos whose untouched version has scene verticals (a level reference found), the
   whole photo turned by c (±4°, ±6°) and levelled by the analysis itself (``auto_level``): the
   roll-corrected tilts must not move. True change: 0 on both lines; its largest |change| per photo
-  is printed (goal ≤ 0.5° on every such photo).
+  is printed (goal ≤ 0.5° on every such photo), and beside it the largest error of the level the
+  analysis found on the turned copies (true: the untouched photo's level plus c), so that the two
+  causes of a move, the level estimate and the model reading resampled pixels, can be told apart
+  (``scene_level_*`` in the last line; benchmarks/subpixel.py measures the second on its own).
 
 d runs over ±1…±4° (``--quick``: ±2°, ±4°) and is a change of the TILT (positive = the client's
 right side lower): in a front view the client's right is on the image's left, so the image is turned
@@ -120,7 +123,7 @@ class Reading:
 class Record:
     photo: str
     kind: str  # ours | raw
-    ptype: str  # trunk | pelvis | body | camera
+    ptype: str  # trunk | pelvis | body | camera | scene | level (the level found, line "roll")
     line: str
     d: float  # the turn, in tilt degrees (camera: the roll)
     truth: float
@@ -379,6 +382,9 @@ def _run(
                 sr = read(turn(rgb, pivot, c, "all", 0.0), item.view, refine, None)
                 if sr is None or sr[1].level.get("reference") != "scene verticals":
                     continue
+                if kind == "ours":  # the level estimate's own error: it should read base + c
+                    found = float(sr[1].level["roll_deg"]) - float(sb[1].level["roll_deg"])
+                    mine.append(Record(item.path.name, kind, "level", "roll", c, c, found, 0.0))
                 for line in LINES:
                     # the level part stays: each reading found its own level
                     mine.append(Record(item.path.name, kind, "scene", line, c, 0.0,
@@ -398,7 +404,9 @@ def _run(
                           f" pelvis {s(k, 'pelvis', 'shoulder_tilt'):+.2f}/{s(k, 'pelvis', 'hip_tilt'):+.2f}"
                           for k in KINDS)
               + "".join(f"  scene({k}) max {max(sc):.2f}" for k in KINDS
-                        if (sc := [abs(r.change) for r in mine if r.kind == k and r.ptype == "scene"])),
+                        if (sc := [abs(r.change) for r in mine if r.kind == k and r.ptype == "scene"]))
+              + "".join(f"  level err max {max(le):.2f}" for _ in (0,)
+                        if (le := [abs(r.change - r.truth) for r in mine if r.ptype == "level"])),
               flush=True)
     return used
 
@@ -545,6 +553,11 @@ def main() -> int:
                                       default=math.nan),
         "checked_scene_max_err": max((abs(r.change) for r in checked if r.ptype == "scene"),
                                      default=math.nan),
+        # the scene-levelled copies' level against the truth (the photo's own level plus the turn)
+        "scene_level_max_err": max((abs(r.change - r.truth) for r in records if r.ptype == "level"),
+                                   default=math.nan),
+        "scene_level_median_err": statistics.median(lv) if (
+            lv := [abs(r.change - r.truth) for r in records if r.ptype == "level"]) else math.nan,
     })
     print(f"  ours on the {n_checked} photos the photo check accepts (findings not held back; "
           f"{len(held)} held: {', '.join(sorted(held)) or 'none'}): gains shoulder "
