@@ -1,6 +1,7 @@
 """The resampling floor: how far the tilts move when a photo is shifted by less than a pixel.
 
     .venv/bin/python benchmarks/subpixel.py [--images DIR] [--limit N] [--photos NAME ...]
+                                            [--set OPTION=VALUE ...] [--ours-only]
 
 Every perturbation in benchmarks/validity.py (a region turn, a turned camera) resamples the photo, and
 so does a real camera held a little differently. This benchmark isolates that one effect: each usable
@@ -14,12 +15,16 @@ over the six copies, for ours (the default analysis) and for one raw model pass 
 and whether the photo check holds the photo's findings back (``held``). A photo whose tilts spread by
 r here cannot hold a turned camera to better than about r/2 in benchmarks/validity.py's ``camera``
 and ``scene`` rows, whatever the level estimate. The last line is machine readable (key=value):
-medians over the photos, and over the photos the check accepts (``checked_*``).
+medians over the photos, and over the photos the check accepts (``checked_*``). ``--set`` changes a
+field of ``AnalysisOptions`` for ours (e.g. ``--set straighten_pool_rounds=3``), to measure what an
+option does to this floor; ``--ours-only`` skips the raw pass.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import dataclasses
 import statistics
 import sys
 from pathlib import Path
@@ -41,7 +46,6 @@ from posture.sides import View  # noqa: E402
 LINES = ("shoulder_tilt", "hip_tilt")
 # (dx, dy) in pixels: the photo as it is, then five shifts of at most half a pixel
 SHIFTS = ((0.0, 0.0), (0.3, 0.0), (0.0, 0.3), (0.5, 0.5), (-0.4, 0.2), (0.2, -0.45))
-KINDS = {"ours": True, "raw": False}
 
 
 def shifted(rgb: np.ndarray, dx: float, dy: float) -> np.ndarray:
@@ -53,8 +57,7 @@ def shifted(rgb: np.ndarray, dx: float, dy: float) -> np.ndarray:
     return np.ascontiguousarray(out)
 
 
-def tilts(rgb: np.ndarray, view: View, refine: bool) -> tuple[dict[str, float], bool] | None:
-    opts = AnalysisOptions(refine=refine, auto_level=False, camera_roll_deg=0.0)
+def tilts(rgb: np.ndarray, view: View, opts: AnalysisOptions) -> tuple[dict[str, float], bool] | None:
     try:
         a = analyze(Photo.from_array(rgb), view, opts)
     except PostureError:
@@ -80,7 +83,19 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=0, help="at most N usable photos (0 = all)")
     ap.add_argument("--photos", nargs="+", metavar="NAME",
                     help="only the photos whose file name starts with one of these")
+    ap.add_argument("--set", nargs="+", default=[], metavar="OPTION=VALUE",
+                    help="AnalysisOptions fields for ours (Python literals)")
+    ap.add_argument("--ours-only", action="store_true", help="skip the raw pass")
     args = ap.parse_args()
+    try:
+        changes = {k: ast.literal_eval(v) for k, v in (kv.split("=", 1) for kv in args.set)}
+        ours = dataclasses.replace(AnalysisOptions(auto_level=False, camera_roll_deg=0.0), **changes)
+    except (ValueError, SyntaxError, TypeError) as exc:
+        print(f"--set: {exc} (write OPTION=VALUE with a Python literal, e.g. straighten_pool_rounds=3)")
+        return 2
+    kinds = {"ours": ours, "raw": AnalysisOptions(refine=False, auto_level=False, camera_roll_deg=0.0)}
+    if args.ours_only:
+        del kinds["raw"]
     folder = Path(args.images)
     if not folder.is_dir():
         print(f"photo folder {folder} is missing: this benchmark needs the shared test photos "
@@ -91,9 +106,10 @@ def main() -> int:
     if args.photos:
         items = [it for it in items if it.path.name.startswith(tuple(args.photos))]
     print(f"photos from {folder}: {len(items)} front/back candidates; {len(SHIFTS)} copies each "
-          f"(shifts {', '.join(f'{dx:+.2f}/{dy:+.2f}' for dx, dy in SHIFTS)} px), level given")
+          f"(shifts {', '.join(f'{dx:+.2f}/{dy:+.2f}' for dx, dy in SHIFTS)} px), level given"
+          + (f"; ours with {', '.join(args.set)}" if args.set else ""))
     # per kind: photo -> line -> (sd, range); and the held photos
-    stats: dict[str, dict[str, dict[str, tuple[float, float]]]] = {k: {} for k in KINDS}
+    stats: dict[str, dict[str, dict[str, tuple[float, float]]]] = {k: {} for k in kinds}
     held: set[str] = set()
     used = 0
     for item in items:
@@ -105,8 +121,7 @@ def main() -> int:
             print(f"  skipped {item.path.name}: {exc}")
             continue
         try:
-            base = analyze(Photo.from_array(rgb), item.view,
-                           AnalysisOptions(auto_level=False, camera_roll_deg=0.0))
+            base = analyze(Photo.from_array(rgb), item.view, kinds["ours"])
         except PostureError as exc:
             print(f"  skipped {item.path.name}: {exc}")
             continue
@@ -115,10 +130,10 @@ def main() -> int:
             print(f"  skipped {item.path.name}: {why}")
             continue
         row = []
-        for kind, refine in KINDS.items():
+        for kind, opts in kinds.items():
             values: dict[str, list[float]] = {m: [] for m in LINES}
             for dx, dy in SHIFTS:
-                r = tilts(shifted(rgb, dx, dy), item.view, refine)
+                r = tilts(shifted(rgb, dx, dy), item.view, opts)
                 if r is None:
                     continue
                 for m in LINES:
@@ -141,7 +156,7 @@ def main() -> int:
         print(f"  {item.path.name[:40]:40s} {item.view.value[:4]} {mark} " + "   ".join(row), flush=True)
 
     out: dict[str, float] = {"photos": float(used)}
-    for kind in KINDS:
+    for kind in kinds:
         pre = "" if kind == "ours" else f"{kind}_"
         for subset, names in (("", set(stats[kind])), ("checked_", set(stats[kind]) - held)):
             if kind != "ours" and subset:
