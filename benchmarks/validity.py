@@ -1,6 +1,6 @@
 """Validity of the shoulder and hip lines: changes whose truth is known exactly, ours beside one raw pass.
 
-    .venv/bin/python benchmarks/validity.py [--images DIR] [--limit N] [--quick]
+    .venv/bin/python benchmarks/validity.py [--images DIR] [--limit N] [--quick] [--set OPTION=VALUE ...]
 
 Steadiness (benchmarks/accuracy.py) is necessary, not sufficient: the pose model reads every joint
 with the whole body as context, so one line can follow a neighbouring region. Here a real photo is
@@ -54,6 +54,7 @@ ones whose readings the report interprets without the therapist's confirmation.
 from __future__ import annotations
 
 import argparse
+import ast
 import dataclasses
 import json
 import math
@@ -90,6 +91,8 @@ BLEND_BAND = 0.15
 ANALYSIS = {"waist": AnalysisOptions().straighten_waist, "band": AnalysisOptions().straighten_band}
 # the warp in use (--waist, --band)
 WARP = {"waist": WAIST_ABOVE_HIPS, "band": BLEND_BAND}
+# other AnalysisOptions fields for every analysis (--set OPTION=VALUE)
+EXTRA_OPTIONS: dict[str, object] = {}
 # skip photos whose person spans less than this share of the photo's height
 MIN_BODY_SHARE = 0.4
 MIN_VISIBILITY = 0.5
@@ -268,7 +271,7 @@ def perturbations(
 def read(rgb: np.ndarray, view: View, refine: bool, roll: float | None) -> tuple[Reading, Analysis] | None:
     """One analysis: levelled by the roll given, or by the scene (``roll=None``: auto level)."""
     opts = AnalysisOptions(refine=refine, straighten_waist=ANALYSIS["waist"],
-                           straighten_band=ANALYSIS["band"])
+                           straighten_band=ANALYSIS["band"], **EXTRA_OPTIONS)  # type: ignore[arg-type]
     if roll is not None:
         opts = dataclasses.replace(opts, auto_level=False, camera_roll_deg=roll)
     try:
@@ -432,7 +435,16 @@ def main() -> int:
                          "straighten_waist), torso lengths above the hips")
     ap.add_argument("--analysis-band", type=float, default=ANALYSIS["band"],
                     help="the band of the analysis's straightening (AnalysisOptions.straighten_band)")
+    ap.add_argument("--set", nargs="+", default=[], metavar="OPTION=VALUE",
+                    help="other AnalysisOptions fields for every analysis, as Python literals (e.g. "
+                         "straighten_extrapolate=False): to measure what an option does")
     args = ap.parse_args()
+    try:
+        EXTRA_OPTIONS.update({k: ast.literal_eval(v) for k, v in (kv.split("=", 1) for kv in args.set)})
+        AnalysisOptions(**EXTRA_OPTIONS)  # type: ignore[arg-type]
+    except (ValueError, SyntaxError, TypeError) as exc:
+        print(f"--set: {exc} (write OPTION=VALUE with a Python literal, e.g. straighten_extrapolate=False)")
+        return 2
     folder = Path(args.images)
     if not folder.is_dir():
         print(f"photo folder {folder} is missing: this benchmark needs the shared test photos "
@@ -448,7 +460,8 @@ def main() -> int:
     cams = CAMERA_QUICK if args.quick else CAMERA_FULL
     perts = [] if args.scene_only else perturbations(steps, cams)
     print(f"warp: waist row {WARP['waist']} torso lengths above the hips, blend band {WARP['band']}; "
-          f"the analysis straightens about {ANALYSIS['waist']}, band {ANALYSIS['band']}")
+          f"the analysis straightens about {ANALYSIS['waist']}, band {ANALYSIS['band']}"
+          + (f"; analysis options {', '.join(args.set)}" if args.set else ""))
     print(f"photos from {folder}: {len(items)} front/back candidates; "
           f"{len(perts)} perturbations per photo (d = {', '.join(f'{d:+g}' for d in steps)})")
     # a run started in the background ignores SIGINT unless told otherwise; SIGTERM stops it the same
