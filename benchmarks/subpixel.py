@@ -23,7 +23,6 @@ option does to this floor; ``--ours-only`` skips the raw pass.
 from __future__ import annotations
 
 import argparse
-import ast
 import dataclasses
 import statistics
 import sys
@@ -36,11 +35,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from validity import collect, usable  # noqa: E402
+from validity import load_item, parse_sets, photo_items, usable  # noqa: E402
 
 from posture.analysis import AnalysisOptions, analyze  # noqa: E402
 from posture.errors import PostureError  # noqa: E402
-from posture.imaging import Photo, load_photo  # noqa: E402
+from posture.imaging import Photo  # noqa: E402
 from posture.sides import View  # noqa: E402
 
 LINES = ("shoulder_tilt", "hip_tilt")
@@ -88,23 +87,18 @@ def main() -> int:
     ap.add_argument("--ours-only", action="store_true", help="skip the raw pass")
     args = ap.parse_args()
     try:
-        changes = {k: ast.literal_eval(v) for k, v in (kv.split("=", 1) for kv in args.set)}
-        ours = dataclasses.replace(AnalysisOptions(auto_level=False, camera_roll_deg=0.0), **changes)
-    except (ValueError, SyntaxError, TypeError) as exc:
+        changes = parse_sets(args.set)
+    except ValueError as exc:
         print(f"--set: {exc} (write OPTION=VALUE with a Python literal, e.g. straighten_pool_rounds=3)")
         return 2
+    ours = dataclasses.replace(AnalysisOptions(auto_level=False, camera_roll_deg=0.0), **changes)  # type: ignore[arg-type]
     kinds = {"ours": ours, "raw": AnalysisOptions(refine=False, auto_level=False, camera_roll_deg=0.0)}
     if args.ours_only:
         del kinds["raw"]
     folder = Path(args.images)
-    if not folder.is_dir():
-        print(f"photo folder {folder} is missing: this benchmark needs the shared test photos "
-              "(../shared/images, or --images DIR); nothing was measured.")
-        print("photos=0 status=missing")
+    items = photo_items(folder, args.photos)
+    if items is None:
         return 2
-    items = collect(folder)
-    if args.photos:
-        items = [it for it in items if it.path.name.startswith(tuple(args.photos))]
     print(f"photos from {folder}: {len(items)} front/back candidates; {len(SHIFTS)} copies each "
           f"(shifts {', '.join(f'{dx:+.2f}/{dy:+.2f}' for dx, dy in SHIFTS)} px), level given"
           + (f"; ours with {', '.join(args.set)}" if args.set else ""))
@@ -115,10 +109,8 @@ def main() -> int:
     for item in items:
         if args.limit and used >= args.limit:
             break
-        try:
-            rgb = np.ascontiguousarray(load_photo(item.path).rgb)
-        except PostureError as exc:
-            print(f"  skipped {item.path.name}: {exc}")
+        rgb = load_item(item)
+        if rgb is None:
             continue
         try:
             base = analyze(Photo.from_array(rgb), item.view, kinds["ours"])

@@ -175,6 +175,48 @@ def collect(folder: Path) -> list[Item]:
     return backs + fronts
 
 
+def parse_sets(pairs: list[str]) -> dict[str, object]:
+    """``OPTION=VALUE`` pairs (values as Python literals) as ``AnalysisOptions`` fields; a ValueError
+    says which pair is wrong."""
+    out: dict[str, object] = {}
+    for kv in pairs:
+        key, sep, value = kv.partition("=")
+        if not sep:
+            raise ValueError(f"{kv!r} is not OPTION=VALUE")
+        try:
+            out[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError) as exc:
+            raise ValueError(f"{kv!r}: the value is not a Python literal") from exc
+    try:
+        AnalysisOptions(**out)  # type: ignore[arg-type]
+    except TypeError as exc:
+        raise ValueError(str(exc)) from exc
+    return out
+
+
+def photo_items(folder: Path, photos: list[str] | None) -> list[Item] | None:
+    """The benchmark photos of ``folder`` (only the names starting with one of ``photos``, if given);
+    None, after saying so, when the folder is missing."""
+    if not folder.is_dir():
+        print(f"photo folder {folder} is missing: this benchmark needs the shared test photos "
+              "(../shared/images, or --images DIR); nothing was measured.")
+        print("photos=0 status=missing")
+        return None
+    items = collect(folder)
+    if photos:
+        items = [it for it in items if it.path.name.startswith(tuple(photos))]
+    return items
+
+
+def load_item(item: Item) -> np.ndarray | None:
+    """The photo's RGB pixels, or None after printing why it is skipped."""
+    try:
+        return np.ascontiguousarray(load_photo(item.path).rgb)
+    except PostureError as exc:
+        print(f"  skipped {item.path.name}: {exc}")
+        return None
+
+
 def _unannotated_views(sources: Path) -> dict[str, str]:
     out: dict[str, str] = {}
     if sources.is_file():
@@ -345,10 +387,8 @@ def _run(
     for item in items:
         if limit and used >= limit:
             break
-        try:
-            rgb = np.ascontiguousarray(load_photo(item.path).rgb)
-        except PostureError as exc:
-            print(f"  skipped {item.path.name}: {exc}")
+        rgb = load_item(item)
+        if rgb is None:
             continue
         base = {k: read(rgb, item.view, refine, 0.0) for k, refine in KINDS.items()}
         ours = base["ours"]
@@ -440,20 +480,14 @@ def main() -> int:
                          "straighten_extrapolate=False): to measure what an option does")
     args = ap.parse_args()
     try:
-        EXTRA_OPTIONS.update({k: ast.literal_eval(v) for k, v in (kv.split("=", 1) for kv in args.set)})
-        AnalysisOptions(**EXTRA_OPTIONS)  # type: ignore[arg-type]
-    except (ValueError, SyntaxError, TypeError) as exc:
+        EXTRA_OPTIONS.update(parse_sets(args.set))
+    except ValueError as exc:
         print(f"--set: {exc} (write OPTION=VALUE with a Python literal, e.g. straighten_extrapolate=False)")
         return 2
     folder = Path(args.images)
-    if not folder.is_dir():
-        print(f"photo folder {folder} is missing: this benchmark needs the shared test photos "
-              "(../shared/images, or --images DIR); nothing was measured.")
-        print("photos=0 status=missing")
+    items = photo_items(folder, args.photos)
+    if items is None:
         return 2
-    items = collect(folder)
-    if args.photos:
-        items = [it for it in items if it.path.name.startswith(tuple(args.photos))]
     WARP.update(waist=args.waist, band=args.band)
     ANALYSIS.update(waist=args.analysis_waist, band=args.analysis_band)
     steps = QUICK_STEPS if args.quick else FULL_STEPS
