@@ -35,9 +35,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from validity import load_item, parse_sets, photo_items, usable  # noqa: E402
+from validity import load_item, median_or_nan, parse_sets, photo_items, usable  # noqa: E402
 
-from posture.analysis import AnalysisOptions, analyze  # noqa: E402
+from posture.analysis import Analysis, AnalysisOptions, analyze  # noqa: E402
 from posture.errors import PostureError  # noqa: E402
 from posture.imaging import Photo  # noqa: E402
 from posture.sides import View  # noqa: E402
@@ -56,23 +56,22 @@ def shifted(rgb: np.ndarray, dx: float, dy: float) -> np.ndarray:
     return np.ascontiguousarray(out)
 
 
-def tilts(rgb: np.ndarray, view: View, opts: AnalysisOptions) -> tuple[dict[str, float], bool] | None:
-    try:
-        a = analyze(Photo.from_array(rgb), view, opts)
-    except PostureError:
-        return None
+def tilts(a: Analysis) -> dict[str, float] | None:
+    """The shoulder and hip tilts of an analysis (None when either is unavailable)."""
     out = {}
     for m in LINES:
         v = a.measurements[m].value
         if not a.measurements[m].available or v is None:
             return None
         out[m] = float(v)
-    held = a.capture is not None and a.capture.holds_findings
-    return out, held
+    return out
 
 
-def _median(xs: list[float]) -> float:
-    return float(statistics.median(xs)) if xs else float("nan")
+def analysed(rgb: np.ndarray, view: View, opts: AnalysisOptions) -> Analysis | None:
+    try:
+        return analyze(Photo.from_array(rgb), view, opts)
+    except PostureError:
+        return None
 
 
 def main() -> int:
@@ -121,17 +120,19 @@ def main() -> int:
         if why:
             print(f"  skipped {item.path.name}: {why}")
             continue
+        if base.capture is not None and base.capture.holds_findings:
+            held.add(item.path.name)
         row = []
         for kind, opts in kinds.items():
             values: dict[str, list[float]] = {m: [] for m in LINES}
-            for dx, dy in SHIFTS:
-                r = tilts(shifted(rgb, dx, dy), item.view, opts)
+            for i, (dx, dy) in enumerate(SHIFTS):
+                # ours on the photo as it is (SHIFTS[0]) is the analysis just made: it is deterministic
+                a = base if kind == "ours" and i == 0 else analysed(shifted(rgb, dx, dy), item.view, opts)
+                r = tilts(a) if a is not None else None
                 if r is None:
                     continue
                 for m in LINES:
-                    values[m].append(r[0][m])
-                if kind == "ours" and dx == 0.0 and dy == 0.0 and r[1]:
-                    held.add(item.path.name)
+                    values[m].append(r[m])
             if min(len(v) for v in values.values()) < 3:
                 continue
             stats[kind][item.path.name] = {
@@ -155,7 +156,7 @@ def main() -> int:
                 continue
             for m in LINES:
                 key = m.split("_")[0]
-                out[f"{pre}{subset}median_sd_{key}"] = _median([stats[kind][n][m][0] for n in names])
+                out[f"{pre}{subset}median_sd_{key}"] = median_or_nan([stats[kind][n][m][0] for n in names])
                 out[f"{pre}{subset}max_range_{key}"] = max(
                     (stats[kind][n][m][1] for n in names), default=float("nan"))
     out["checked_photos"] = float(len(set(stats["ours"]) - held))

@@ -62,6 +62,7 @@ import signal
 import statistics
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -362,7 +363,12 @@ def summarize(recs: list[Record]) -> dict[str, float]:
     }
 
 
-def _median(xs: list[int]) -> float:
+def _level_errors(records: list[Record]) -> list[float]:
+    """|level found on a scene-levelled turned copy - (the untouched photo's level + the turn)|."""
+    return [abs(r.change - r.truth) for r in records if r.ptype == "level"]
+
+
+def median_or_nan(xs: Sequence[float]) -> float:
     """The median, nan for none (``--scene-only`` counts no warped passes)."""
     return float(statistics.median(xs)) if xs else math.nan
 
@@ -448,8 +454,7 @@ def _run(
                           for k in KINDS)
               + "".join(f"  scene({k}) max {max(sc):.2f}" for k in KINDS
                         if (sc := [abs(r.change) for r in mine if r.kind == k and r.ptype == "scene"]))
-              + "".join(f"  level err max {max(le):.2f}" for _ in (0,)
-                        if (le := [abs(r.change - r.truth) for r in mine if r.ptype == "level"])),
+              + (f"  level err max {max(le):.2f}" if (le := _level_errors(mine)) else ""),
               flush=True)
     return used
 
@@ -519,8 +524,8 @@ def main() -> int:
         return 1
 
     print(f"\n{used} photos, {len(perts)} perturbations each, in {elapsed:.0f} s; "
-          f"model passes per analysis: ours {_median(passes['ours']):.0f}, "
-          f"raw {_median(passes['raw']):.0f}")
+          f"model passes per analysis: ours {median_or_nan(passes['ours']):.0f}, "
+          f"raw {median_or_nan(passes['raw']):.0f}")
     print("slope = least-squares slope of the measured change on d (gain where the truth is d, "
           "cross-talk where it is 0); err = |measured - true change| (deg); cov = share of true changes "
           "inside the stated change ± (sqrt(u1² + u2²), each u without its level part, which both photos "
@@ -601,10 +606,8 @@ def main() -> int:
         "checked_scene_max_err": max((abs(r.change) for r in checked if r.ptype == "scene"),
                                      default=math.nan),
         # the scene-levelled copies' level against the truth (the photo's own level plus the turn)
-        "scene_level_max_err": max((abs(r.change - r.truth) for r in records if r.ptype == "level"),
-                                   default=math.nan),
-        "scene_level_median_err": statistics.median(lv) if (
-            lv := [abs(r.change - r.truth) for r in records if r.ptype == "level"]) else math.nan,
+        "scene_level_max_err": max(_level_errors(records), default=math.nan),
+        "scene_level_median_err": median_or_nan(_level_errors(records)),
     })
     print(f"  ours on the {n_checked} photos the photo check accepts (findings not held back; "
           f"{len(held)} held: {', '.join(sorted(held)) or 'none'}): gains shoulder "
