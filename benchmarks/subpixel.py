@@ -81,7 +81,7 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=0, help="at most N usable photos (0 = all)")
     ap.add_argument("--photos", nargs="+", metavar="NAME",
                     help="only the photos whose file name starts with one of these")
-    ap.add_argument("--set", nargs="+", default=[], metavar="OPTION=VALUE",
+    ap.add_argument("--set", nargs="+", action="extend", default=[], metavar="OPTION=VALUE",
                     help="AnalysisOptions fields for ours (Python literals)")
     ap.add_argument("--ours-only", action="store_true", help="skip the raw pass")
     args = ap.parse_args()

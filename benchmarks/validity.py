@@ -480,7 +480,7 @@ def main() -> int:
                          "straighten_waist), torso lengths above the hips")
     ap.add_argument("--analysis-band", type=float, default=ANALYSIS["band"],
                     help="the band of the analysis's straightening (AnalysisOptions.straighten_band)")
-    ap.add_argument("--set", nargs="+", default=[], metavar="OPTION=VALUE",
+    ap.add_argument("--set", nargs="+", action="extend", default=[], metavar="OPTION=VALUE",
                     help="other AnalysisOptions fields for every analysis, as Python literals (e.g. "
                          "straighten_extrapolate=False): to measure what an option does")
     args = ap.parse_args()
