@@ -62,7 +62,10 @@ the product of saturating factors for distinct line count, inlier length, residu
 Uncertainty: ``roll_sd_deg`` = sqrt(RMS of the inliers' angular residuals^2 + ``scene_line_sd_deg``^2)
 / sqrt(n), n = effective number of DISTINCT inlier lines (pieces of one edge are not independent),
 floored at ``sd_floor_deg`` (LSD endpoint precision and lens distortion make anything tighter
-unrealistic). ``scene_line_sd_deg`` models real "verticals" that are not quite vertical.
+unrealistic). ``scene_line_sd_deg`` models real "verticals" that are not quite vertical. For verticals
+the roll and the VP's distance are fitted together (``vp_inverse_distance_sd``, a pitch prior): lines
+balanced about the centre give the formula above; lines all on one side leave the VP's distance, and
+so the roll, less certain, and the ± says so.
 """
 
 from __future__ import annotations
@@ -176,6 +179,16 @@ class RollOptions:
     # lines happen to agree: on the sample office photos two subsets of scene lines disagreed by
     # ~0.6 deg while each agreed internally within 0.3 deg.
     scene_line_sd_deg: float = 0.5
+    # How far the camera's pitch may put the vertical VP: the SD of its inverse distance from the
+    # image centre (1 / working long sides). That inverse distance is about tan(pitch) / focal
+    # length; 0.25 is a phone pitched ~10 deg with a 26 mm-equivalent lens (focal length ~0.72 long
+    # sides). A PRIOR, not fitted. The roll is the direction from the centre to the VP; lines spread
+    # on both sides of the centre fix the VP's distance by their convergence, but lines all on one
+    # side hardly do, and a VP nearer or farther turns that direction: ``roll_sd_deg`` carries this
+    # (the profile of the fit in roll and inverse distance, with this prior on the latter). Measured
+    # (benchmarks/results_level_turns.txt): the photos whose level moved most when turned are those
+    # whose ± this widens most.
+    vp_inverse_distance_sd: float = 0.25
     # Use scene horizontals when verticals are not confident.
     use_horizontal_fallback: bool = True
     # Horizontals converge under yaw and mislead under pitch: their confidence is scaled by this.
@@ -534,11 +547,14 @@ def _score(fit: _VPFit, axis: Axis, work_h: int, options: RollOptions) -> _Score
         n_eff = min(inlier_len**2 / float((lengths**2).sum()), float(n_in))
     else:
         rms, n_eff = float("inf"), 0.0
-    sd = (
-        max(options.sd_floor_deg, math.hypot(rms, options.scene_line_sd_deg) / math.sqrt(n_eff))
-        if n_eff > 0
-        else float("inf")
-    )
+    if n_eff > 0:
+        line_sd = math.hypot(rms, options.scene_line_sd_deg)
+        sd = max(options.sd_floor_deg, (
+            _vertical_roll_sd(fit.offsets[fit.inliers], lengths, n_eff, line_sd,
+                              options.vp_inverse_distance_sd)
+            if axis == "vertical" else line_sd / math.sqrt(n_eff)))
+    else:
+        sd = float("inf")
     if axis == "horizontal":
         # Direction to a finite horizontal VP equals the horizon only when the horizon crosses the
         # image centre; add the error an assumed pitch offset would cause.
@@ -581,6 +597,22 @@ def _score(fit: _VPFit, axis: Axis, work_h: int, options: RollOptions) -> _Score
         n_distinct=n_in,
         failed=failed,
     )
+
+
+def _vertical_roll_sd(offsets: np.ndarray, lengths: np.ndarray, n_eff: float, line_sd_deg: float,
+                      inverse_distance_sd: float) -> float:
+    """One-sigma roll (deg) from inlier verticals whose lines pass ``offsets`` (normalised units)
+    from the image centre, each a noisy reading of the direction to the VP (``line_sd_deg``; the
+    length weights count ``n_eff`` lines in all). A line at offset o meets the VP at inverse distance
+    q at an angle ~ roll + o * q from the direction to it, so roll and q are fitted together; q has a
+    prior of SD ``inverse_distance_sd``. The roll's variance is that of the joint fit: sd/sqrt(n_eff)
+    when the offsets are balanced about the centre, more when they all lie on one side."""
+    w = lengths / float(lengths.sum()) * n_eff
+    sig = math.radians(line_sd_deg)
+    design = np.column_stack([np.ones_like(offsets), offsets])
+    info = (design * w[:, None]).T @ design / sig**2
+    info[1, 1] += 1.0 / inverse_distance_sd**2
+    return math.degrees(math.sqrt(float(np.linalg.inv(info)[0, 0])))
 
 
 def _no_reference(n_candidates: int, detail: str = "") -> RollEstimate:

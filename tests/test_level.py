@@ -495,9 +495,38 @@ def test_a_slanted_rail_is_not_a_camera_roll() -> None:
     for fy in (0.05, 0.16, 0.27, 0.38, 0.47):
         _draw(img, (0.02 * W, cy + fy * H, 0.28 * W, cy + fy * H), (60, 50, 50), 4)
         _draw(img, (0.72 * W, cy + fy * H, 0.98 * W, cy + fy * H), (60, 50, 50), 4)
-    old = estimate_roll(img, mask, RollOptions(max_roll_deg=20.0))
+    # the gates before the fix (and a VP distance taken as known, as the ± then did)
+    old = estimate_roll(img, mask, RollOptions(max_roll_deg=20.0, vp_inverse_distance_sd=1e-3))
     assert old.source == "vertical vanishing point"  # the trap is real
     assert abs(abs(_assert_confident(old)) - 17.0) < 0.5
+    # the rail's edges all lie on one side of the centre: with the VP's distance unknown their
+    # roll is too uncertain to level with, whatever the roll gate
+    wide = estimate_roll(img, mask, RollOptions(max_roll_deg=20.0))
+    assert wide.source != "vertical vanishing point" or not wide.confident
     new = estimate_roll(img, mask)
     assert new.source == "horizontal lines"
     assert abs(_assert_confident(new)) <= TOL_DEG
+
+
+def test_one_sided_verticals_carry_the_vp_distance_in_their_sd() -> None:
+    """Verticals all on one side of the centre hardly fix how far away the VP is, and a VP nearer or
+    farther turns the direction the roll is read from: the same lines spread over both sides give a
+    narrower ±. With the VP's distance taken as known, the ± is the same either way (the old
+    formula), so the difference is the pitch term alone."""
+    balanced = [(-0.40, 0.02, 0.30), (-0.28, 0.0, 0.30), (-0.16, 0.02, 0.30),
+                (0.16, 0.0, 0.30), (0.28, 0.02, 0.30), (0.40, 0.0, 0.30)]
+    one_sided = [(-0.45, 0.02, 0.30), (-0.38, 0.0, 0.30), (-0.31, 0.02, 0.30),
+                 (-0.24, 0.0, 0.30), (-0.17, 0.02, 0.30), (-0.10, 0.0, 0.30)]
+    sds = {}
+    for name, verticals in (("balanced", balanced), ("one_sided", one_sided)):
+        img, mask, _ = make_scene(vp_dist=3.0, verticals=verticals, shelves=False)
+        est = estimate_roll(img, mask)
+        if name == "balanced":
+            _assert_confident(est)
+        assert est.source == "vertical vanishing point"
+        known = estimate_roll(img, mask, RollOptions(vp_inverse_distance_sd=1e-3))
+        assert est.roll_sd_deg is not None and known.roll_sd_deg is not None
+        assert est.roll_sd_deg >= known.roll_sd_deg
+        sds[name] = (est.roll_sd_deg, known.roll_sd_deg)
+    assert sds["one_sided"][0] > 1.5 * sds["balanced"][0], sds
+    assert sds["balanced"][0] < 1.2 * sds["balanced"][1], sds
