@@ -99,7 +99,9 @@ class AnalysisOptions:
     # the roll that analyze() found against scene verticals on the 28 of 76 photos of standing
     # people in ../shared/images that have them (casual, hand-held and tripod shots; median |roll|
     # 0.75°, 90th percentile 2.7°, largest 5.0°) is 1.6°; a prior, so the ± of a tilt is honest when
-    # the phone was held 2° off.
+    # the phone was held 2° off. (Two of the 28, h36m S1 +1.7° and mpii 051423444 +3.9°, have no
+    # level reference since the level's ± takes in the vanishing point's distance; without them the
+    # RMS is lower, so 1.6° stays, the wider.)
     roll_sd_no_reference_deg: float = 1.6
     # ... and when the roll was set by hand (``camera_roll_deg``): an ASSUMPTION of 0.5°, the
     # precision of reading a phone's level or of measuring a door frame on the photo by hand.
