@@ -117,6 +117,11 @@ class Item:
     view: View
 
 
+# The issue's goal for the 90th percentile of the change error (deg): the photos whose errors pass it
+# are listed after the summary.
+TAIL_DEG = 0.4
+
+
 @dataclass(frozen=True)
 class Reading:
     value: dict[str, float]
@@ -614,6 +619,19 @@ def main() -> int:
           f"{out['checked_gain_shoulder']:.3f} hip {out['checked_gain_hip']:.3f}; cross-talk "
           f"{out['checked_xtalk_hip_from_trunk']:+.3f} / {out['checked_xtalk_shoulder_from_pelvis']:+.3f}; "
           f"change error median {creg['med']:.3f} p90 {creg['p90']:.3f}; coverage {creg['cov']:.3f}")
+    # where the tail of the change error comes from: ours' region-turn errors over the p90 goal, by photo
+    tail: dict[str, int] = {}
+    per_photo: dict[str, int] = {}
+    for r in records:
+        if r.kind == "ours" and r.ptype in ("trunk", "pelvis"):
+            per_photo[r.photo] = per_photo.get(r.photo, 0) + 1
+            if abs(r.change - r.truth) > TAIL_DEG:
+                tail[r.photo] = tail.get(r.photo, 0) + 1
+    out["tail_photos"] = float(len(tail))
+    worst = sorted(tail.items(), key=lambda kv: (-kv[1], kv[0]))
+    print(f"  ours' region-turn errors over {TAIL_DEG}° (the p90 goal), by photo: "
+          + (", ".join(f"{name} {n}/{per_photo[name]}{' held' if name in held else ''}"
+                       for name, n in worst) or "none"))
     print(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in out.items()))
     return 0
 
